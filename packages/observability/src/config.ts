@@ -1,0 +1,178 @@
+import type { ObservabilityOptions, MetricsExporterName, OtlpProtocol, TracesExporterName } from './types.ts';
+import { readBoolean, readEnum, readKeyValueList, readList, readNumber, readString, warnOnce } from './env.ts';
+
+/** Every setting resolved once: environment over options over defaults. */
+export interface ResolvedConfig {
+  disabled: boolean;
+  serviceName: string;
+  resourceAttributes: Record<string, string | number | boolean>;
+  tracesExporters: TracesExporterName[];
+  otlp: { url: string; protocol: OtlpProtocol; headers: Record<string, string>; timeoutMs: number };
+  sampler: { name: SamplerName; ratio: number };
+  propagators: PropagatorName[];
+  batch: { scheduledDelayMs: number; exportTimeoutMs: number; maxQueueSize: number; maxExportBatchSize: number };
+  metricsExporter: MetricsExporterName;
+  metricsOtlp: { url: string; protocol: OtlpProtocol; headers: Record<string, string>; timeoutMs: number };
+  metricExportIntervalMs: number;
+  shutdownTimeoutMs: number;
+  handleSignals: boolean;
+  diagLevel: string;
+}
+
+export type SamplerName =
+  | 'always_on'
+  | 'always_off'
+  | 'traceidratio'
+  | 'parentbased_always_on'
+  | 'parentbased_always_off'
+  | 'parentbased_traceidratio';
+export type PropagatorName = 'tracecontext' | 'baggage' | 'b3' | 'b3multi';
+
+const SAMPLERS: readonly SamplerName[] = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+];
+const PROPAGATORS: readonly string[] = ['tracecontext', 'baggage', 'b3', 'b3multi', 'none'];
+const TRACES_EXPORTERS: readonly string[] = ['console', 'otlp', 'none'];
+const PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json', 'grpc'];
+
+/** Resolves the whole configuration from options and the environment. */
+export function resolveConfig(
+  options: ObservabilityOptions = {},
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedConfig {
+  const envResource = readKeyValueList('OTEL_RESOURCE_ATTRIBUTES', env) ?? {};
+  const resourceAttributes: Record<string, string | number | boolean> = { ...options.resourceAttributes };
+  if (options.serviceVersion !== undefined) resourceAttributes['service.version'] = options.serviceVersion;
+  if (options.environment !== undefined) resourceAttributes['deployment.environment.name'] = options.environment;
+  Object.assign(resourceAttributes, envResource);
+  const serviceName =
+    readString('OTEL_SERVICE_NAME', env) ??
+    envResource['service.name'] ??
+    options.serviceName ??
+    'unknown_service:node';
+  resourceAttributes['service.name'] = serviceName;
+
+  const endpointSet =
+    readString('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', env) !== undefined ||
+    readString('OTEL_EXPORTER_OTLP_ENDPOINT', env) !== undefined;
+  const defaultExporters = toList(options.tracesExporter) ?? [endpointSet ? 'otlp' : 'console'];
+
+  const samplerName =
+    readEnum('OTEL_TRACES_SAMPLER', SAMPLERS, 'parentbased_always_on', env) ?? 'parentbased_always_on';
+  const samplerRatio = readNumber('OTEL_TRACES_SAMPLER_ARG', 'ratio 1.0', env, { min: 0, max: 1 }) ?? 1;
+
+  return {
+    disabled: readBoolean('OTEL_SDK_DISABLED', env) ?? false,
+    serviceName,
+    resourceAttributes,
+    tracesExporters: readExporters(env) ?? defaultExporters,
+    otlp: resolveOtlp('TRACES', 'v1/traces', options, env),
+    sampler: { name: samplerName, ratio: samplerRatio },
+    propagators: readPropagators(env),
+    batch: {
+      scheduledDelayMs: readNumber('OTEL_BSP_SCHEDULE_DELAY', '5000', env, { min: 0 }) ?? 5000,
+      exportTimeoutMs: readNumber('OTEL_BSP_EXPORT_TIMEOUT', '30000', env, { min: 1 }) ?? 30000,
+      maxQueueSize: readNumber('OTEL_BSP_MAX_QUEUE_SIZE', '2048', env, { min: 1 }) ?? 2048,
+      maxExportBatchSize: readNumber('OTEL_BSP_MAX_EXPORT_BATCH_SIZE', '512', env, { min: 1 }) ?? 512,
+    },
+    metricsExporter:
+      readEnum<MetricsExporterName>(
+        'OTEL_METRICS_EXPORTER',
+        ['prometheus', 'otlp', 'console', 'none'],
+        'prometheus',
+        env,
+      ) ??
+      options.metricsExporter ??
+      'prometheus',
+    metricsOtlp: resolveOtlp('METRICS', 'v1/metrics', options, env),
+    metricExportIntervalMs: readNumber('OTEL_METRIC_EXPORT_INTERVAL', '60000', env, { min: 100 }) ?? 60000,
+    shutdownTimeoutMs: options.shutdownTimeoutMs ?? 5000,
+    handleSignals: options.handleSignals ?? true,
+    diagLevel: readString('OTEL_LOG_LEVEL', env)?.toUpperCase() ?? 'WARN',
+  };
+}
+
+function toList<T>(value: T | T[] | undefined): T[] | undefined {
+  if (value === undefined) return undefined;
+  return Array.isArray(value) ? value : [value];
+}
+
+function readExporters(env: NodeJS.ProcessEnv): TracesExporterName[] | undefined {
+  const names = readList('OTEL_TRACES_EXPORTER', env);
+  if (names === undefined) return undefined;
+  const chosen = names.map((n) => n.toLowerCase()).filter((n) => TRACES_EXPORTERS.includes(n)) as TracesExporterName[];
+  if (chosen.length !== names.length || chosen.length === 0) {
+    warnOnce(
+      `OTEL_TRACES_EXPORTER="${names.join(',')}" names an unknown exporter (known: console, otlp, none); using ${chosen.length > 0 ? chosen.join(',') : 'console'}`,
+    );
+  }
+  if (chosen.length === 0) return ['console'];
+  return chosen.includes('none') ? ['none'] : [...new Set(chosen)];
+}
+
+function readPropagators(env: NodeJS.ProcessEnv): PropagatorName[] {
+  const names = readList('OTEL_PROPAGATORS', env)?.map((n) => n.toLowerCase());
+  if (names === undefined) return ['tracecontext', 'baggage'];
+  const unknown = names.filter((n) => !PROPAGATORS.includes(n));
+  if (unknown.length > 0) {
+    warnOnce(
+      `OTEL_PROPAGATORS names unknown propagator(s) ${unknown.join(', ')} (known: ${PROPAGATORS.join(', ')}); skipping them`,
+    );
+  }
+  if (names.includes('none')) return [];
+  return [...new Set(names.filter((n) => PROPAGATORS.includes(n)))] as PropagatorName[];
+}
+
+function resolveOtlp(
+  signal: 'TRACES' | 'METRICS',
+  path: string,
+  options: ObservabilityOptions,
+  env: NodeJS.ProcessEnv,
+): ResolvedConfig['otlp'] {
+  const protocol =
+    readEnum(`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`, PROTOCOLS, 'http/protobuf', env) ??
+    readEnum('OTEL_EXPORTER_OTLP_PROTOCOL', PROTOCOLS, 'http/protobuf', env) ??
+    'http/protobuf';
+  const defaultBase = options.otlpEndpoint ?? (protocol === 'grpc' ? 'http://localhost:4317' : 'http://localhost:4318');
+  const appendPath = (base: string) => (protocol === 'grpc' ? base : `${base.replace(/\/+$/, '')}/${path}`);
+  let url = appendPath(defaultBase);
+  const signalUrl = readString(`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`, env);
+  const baseUrl = readString('OTEL_EXPORTER_OTLP_ENDPOINT', env);
+  if (signalUrl !== undefined && isHttpUrl(signalUrl, `OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`, url)) url = signalUrl;
+  else if (baseUrl !== undefined && isHttpUrl(baseUrl, 'OTEL_EXPORTER_OTLP_ENDPOINT', url)) url = appendPath(baseUrl);
+  const headers = {
+    ...readKeyValueList('OTEL_EXPORTER_OTLP_HEADERS', env),
+    ...readKeyValueList(`OTEL_EXPORTER_OTLP_${signal}_HEADERS`, env),
+  };
+  const timeoutMs =
+    readNumber(`OTEL_EXPORTER_OTLP_${signal}_TIMEOUT`, '10000', env, { min: 1 }) ??
+    readNumber('OTEL_EXPORTER_OTLP_TIMEOUT', '10000', env, { min: 1 }) ??
+    10000;
+  return { url, protocol, headers, timeoutMs };
+}
+
+function isHttpUrl(value: string, name: string, fallback: string): boolean {
+  try {
+    const parsed = new URL(value);
+    if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return true;
+  } catch {
+    // reported below
+  }
+  warnOnce(`${name} is not an http(s) URL; using ${redactUrl(fallback)}`);
+  return false;
+}
+
+/** A URL without userinfo or query, safe to print. */
+export function redactUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    return `${url.protocol}//${url.host}${url.pathname}`;
+  } catch {
+    return '<unparsable URL>';
+  }
+}

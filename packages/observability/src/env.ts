@@ -1,0 +1,123 @@
+import { diag } from '@opentelemetry/api';
+
+/** Where a warning about a bad setting goes; tests and the logger can replace it. */
+export type WarnFn = (message: string) => void;
+
+let warnSink: WarnFn = (message) => {
+  process.emitWarning(message, { code: 'SERVICE_RUNTIME_CONFIG' });
+  diag.warn(message);
+};
+const warned = new Set<string>();
+
+/** Replaces where configuration warnings go (returns the previous sink). */
+export function setConfigWarningSink(sink: WarnFn): WarnFn {
+  const previous = warnSink;
+  warnSink = sink;
+  return previous;
+}
+
+/** Forgets which warnings were given, so tests can observe them again. */
+export function resetConfigWarnings(): void {
+  warned.clear();
+}
+
+/** Warns once per distinct message: a bad value is reported, never repeated on every read. */
+export function warnOnce(message: string): void {
+  if (warned.has(message)) return;
+  warned.add(message);
+  warnSink(message);
+}
+
+/** A variable's trimmed value; blank counts as unset. */
+export function readString(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const raw = env[name];
+  if (raw === undefined) return undefined;
+  const value = raw.trim();
+  return value === '' ? undefined : value;
+}
+
+/** A finite number within [min, max]; otherwise a warning naming the fallback, and undefined. */
+export function readNumber(
+  name: string,
+  fallbackText: string,
+  env: NodeJS.ProcessEnv = process.env,
+  range: { min?: number; max?: number } = {},
+): number | undefined {
+  const value = readString(name, env);
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  const { min = Number.NEGATIVE_INFINITY, max = Number.POSITIVE_INFINITY } = range;
+  if (!Number.isFinite(parsed) || parsed < min || parsed > max) {
+    warnOnce(`${name}="${value}" is not a number in [${min}, ${max}]; using ${fallbackText}`);
+    return undefined;
+  }
+  return parsed;
+}
+
+/** `true`/`false` (any case); anything else warns and reads as unset. */
+export function readBoolean(name: string, env: NodeJS.ProcessEnv = process.env): boolean | undefined {
+  const value = readString(name, env)?.toLowerCase();
+  if (value === undefined) return undefined;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  warnOnce(`${name}="${value}" is not true or false; ignoring it`);
+  return undefined;
+}
+
+/** A comma-separated list with blanks removed; undefined when unset. */
+export function readList(name: string, env: NodeJS.ProcessEnv = process.env): string[] | undefined {
+  const value = readString(name, env);
+  if (value === undefined) return undefined;
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+/** One of the allowed words (case-insensitive); anything else warns with the fallback used. */
+export function readEnum<T extends string>(
+  name: string,
+  allowed: readonly T[],
+  fallback: T,
+  env: NodeJS.ProcessEnv = process.env,
+): T | undefined {
+  const value = readString(name, env)?.toLowerCase();
+  if (value === undefined) return undefined;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  warnOnce(`${name}="${value}" is not one of ${allowed.join(', ')}; using ${fallback}`);
+  return fallback;
+}
+
+/**
+ * W3C-baggage-style `key=value,key2=value2` (OTEL_RESOURCE_ATTRIBUTES, OTEL_EXPORTER_OTLP_HEADERS).
+ * Malformed entries are skipped with one warning that names the variable but never echoes values,
+ * since header lists carry credentials.
+ */
+export function readKeyValueList(
+  name: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, string> | undefined {
+  const value = readString(name, env);
+  if (value === undefined) return undefined;
+  const result: Record<string, string> = {};
+  let bad = 0;
+  for (const entry of value.split(',')) {
+    if (entry.trim() === '') continue;
+    const eq = entry.indexOf('=');
+    const key = eq > 0 ? entry.slice(0, eq).trim() : '';
+    if (key === '') {
+      bad++;
+      continue;
+    }
+    try {
+      result[key] = decodeURIComponent(entry.slice(eq + 1).trim());
+    } catch {
+      bad++;
+    }
+  }
+  if (bad > 0)
+    warnOnce(
+      `${name} has ${bad} malformed entr${bad === 1 ? 'y' : 'ies'} (expected key=value, comma-separated); skipping them`,
+    );
+  return result;
+}

@@ -1,0 +1,23 @@
+export { initObservability } from './observability.ts';
+export { withSpan, recordError } from './with-span.ts';
+export { getTraceIds } from './trace-ids.ts';
+export { getLogger, createLogger } from './logger.ts';
+export { getMetricsHandler } from './metrics.ts';
+export { onShutdown } from './shutdown-hooks.ts';
+export { readString, readNumber, readBoolean, readList, warnOnce } from './env.ts';
+export { toConsoleLine } from './console-exporter.ts';
+
+export type { Observability } from './observability.ts';
+export type { WithSpanOptions } from './with-span.ts';
+export type { Logger } from './logger.ts';
+export type { MetricsRequestHandler } from './metrics.ts';
+export type { ShutdownHook } from './shutdown-hooks.ts';
+export type { ConsoleSpanLine } from './console-exporter.ts';
+export type {
+  ObservabilityOptions,
+  TracesExporterName,
+  MetricsExporterName,
+  OtlpProtocol,
+  TracingHealth,
+  TraceIds,
+} from './types.ts';

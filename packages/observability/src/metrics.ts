@@ -1,0 +1,103 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import type { Resource } from '@opentelemetry/resources';
+import {
+  ConsoleMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  type IMetricReader,
+} from '@opentelemetry/sdk-metrics';
+import type { Meter } from '@opentelemetry/api';
+import type { BatchObserver } from './batch-processor.ts';
+import type { ResolvedConfig } from './config.ts';
+
+/** Serves the Prometheus text format; httpkit mounts it at `/metrics`. */
+export type MetricsRequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+let prometheusHandler: MetricsRequestHandler | undefined;
+
+/** The Prometheus handler of the active meter provider, if metrics go to Prometheus. */
+export function getMetricsHandler(): MetricsRequestHandler | undefined {
+  return prometheusHandler;
+}
+
+/** Sets (or clears) the Prometheus handler; used by init and by the testing setup. */
+export function setMetricsHandler(handler: MetricsRequestHandler | undefined): void {
+  prometheusHandler = handler;
+}
+
+/** Builds the meter provider for the chosen metrics exporter. */
+export function createMeterProvider(config: ResolvedConfig, resource: Resource): MeterProvider {
+  const readers: IMetricReader[] = [];
+  switch (config.metricsExporter) {
+    case 'prometheus': {
+      const exporter = new PrometheusExporter({ preventServerStart: true });
+      setMetricsHandler((req, res) => exporter.getMetricsRequestHandler(req, res));
+      readers.push(exporter);
+      break;
+    }
+    case 'otlp':
+      readers.push(
+        new PeriodicExportingMetricReader({
+          exporter: new OTLPMetricExporter({
+            url: config.metricsOtlp.url,
+            headers: config.metricsOtlp.headers,
+            timeoutMillis: config.metricsOtlp.timeoutMs,
+          }),
+          exportIntervalMillis: config.metricExportIntervalMs,
+          exportTimeoutMillis: Math.min(config.metricsOtlp.timeoutMs, config.metricExportIntervalMs),
+        }),
+      );
+      break;
+    case 'console':
+      readers.push(
+        new PeriodicExportingMetricReader({
+          exporter: new ConsoleMetricExporter(),
+          exportIntervalMillis: config.metricExportIntervalMs,
+        }),
+      );
+      break;
+    case 'none':
+      break;
+  }
+  return new MeterProvider({ resource, readers });
+}
+
+/**
+ * Tracing-health counters, named after the OpenTelemetry SDK self-observability conventions:
+ * spans exported, failed (with `error.type`) and dropped from the full queue.
+ */
+export function createTracingHealthObserver(meter: Meter, queued: () => number, capacity: number): BatchObserver {
+  const exported = meter.createCounter('otel.sdk.exporter.span.exported', {
+    description: 'Spans the exporter has attempted to export, with error.type when the export failed',
+    unit: '{span}',
+  });
+  const processed = meter.createCounter('otel.sdk.processor.span.processed', {
+    description: 'Spans handled by the batch processor, with error.type=queue_full when dropped',
+    unit: '{span}',
+  });
+  meter
+    .createObservableGauge('otel.sdk.processor.span.queue.size', {
+      description: 'Spans waiting in the export queue',
+      unit: '{span}',
+    })
+    .addCallback((result) => result.observe(queued()));
+  meter
+    .createObservableGauge('otel.sdk.processor.span.queue.capacity', {
+      description: 'Bound of the export queue',
+      unit: '{span}',
+    })
+    .addCallback((result) => result.observe(capacity));
+  return {
+    onExported: (count) => {
+      exported.add(count);
+      processed.add(count);
+    },
+    onFailed: (count, reason) => {
+      exported.add(count, { 'error.type': reason });
+      processed.add(count);
+    },
+    onDropped: (count) => processed.add(count, { 'error.type': 'queue_full' }),
+  };
+}

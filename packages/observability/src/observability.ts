@@ -1,0 +1,222 @@
+import { context, DiagLogLevel, diag, metrics, propagation, trace, type Meter, type Tracer } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import type { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { TracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { BoundedBatchSpanProcessor } from './batch-processor.ts';
+import { resolveConfig, type ResolvedConfig } from './config.ts';
+import { setConfigWarningSink } from './env.ts';
+import { createLogger, setLogger, type Logger } from './logger.ts';
+import { createMeterProvider, createTracingHealthObserver, setMetricsHandler } from './metrics.ts';
+import { createPropagator } from './propagators.ts';
+import { createResource } from './resource.ts';
+import { createSampler } from './sampler.ts';
+import { runShutdownHooks } from './shutdown-hooks.ts';
+import { createSpanExporter } from './span-exporters.ts';
+import type { ObservabilityOptions, TracingHealth } from './types.ts';
+
+const SCOPE = '@service-runtime/observability';
+
+/** The handle returned by {@link initObservability}. */
+export interface Observability {
+  /** `service.name` in effect. */
+  readonly serviceName: string;
+  /** True when `OTEL_SDK_DISABLED=true`: tracers and meters are no-ops. */
+  readonly disabled: boolean;
+  /** The trace-correlated logger. */
+  readonly logger: Logger;
+  /** A tracer from the global provider. */
+  tracer(name?: string, version?: string): Tracer;
+  /** A meter from the global provider. */
+  meter(name?: string, version?: string): Meter;
+  /** Exported, failed, dropped and queued span counts. */
+  tracingHealth(): TracingHealth;
+  /** Exports every finished span now. Never rejects. */
+  forceFlush(): Promise<void>;
+  /** Flushes and stops within the shutdown bound. Safe to call twice; never rejects. */
+  shutdown(): Promise<void>;
+}
+
+let current: { handle: Observability; optionsKey: string } | undefined;
+
+/**
+ * Sets up tracing, metrics and the logger for this process from `OTEL_*` variables and `options`
+ * (environment wins). Idempotent: later calls return the first handle and warn if options differ.
+ */
+export function initObservability(options: ObservabilityOptions = {}): Observability {
+  const optionsKey = keyOf(options);
+  if (current !== undefined) {
+    if (current.optionsKey !== optionsKey) {
+      current.handle.logger.warn('initObservability was called again with different options; keeping the first setup');
+    }
+    return current.handle;
+  }
+  const config = resolveConfig(options);
+  const logger = createLogger({ serviceName: config.serviceName, ...options.logger });
+  setLogger(logger);
+  setConfigWarningSink((message) => logger.warn({ config: true }, message));
+  const handle = config.disabled ? disabledHandle(config, logger) : startSdk(config, options, logger);
+  current = { handle, optionsKey };
+  if (config.handleSignals) installSignalHandlers(handle);
+  return handle;
+}
+
+function startSdk(config: ResolvedConfig, options: ObservabilityOptions, logger: Logger): Observability {
+  diag.setLogger(
+    {
+      error: (msg, ...args) => logger.error({ otel: args }, msg),
+      warn: (msg, ...args) => logger.warn({ otel: args }, msg),
+      info: (msg) => logger.info(msg),
+      debug: (msg) => logger.debug(msg),
+      verbose: (msg) => logger.trace(msg),
+    },
+    { logLevel: diagLevel(config.diagLevel), suppressOverrideMessage: true },
+  );
+  const resource = createResource(config.resourceAttributes);
+  const meterProvider = createMeterProvider(config, resource);
+  metrics.setGlobalMeterProvider(meterProvider);
+  const healthMeter = meterProvider.getMeter(SCOPE);
+
+  const batchProcessors: BoundedBatchSpanProcessor[] = [];
+  for (const name of config.tracesExporters) {
+    const exporter = createSpanExporter(name, config);
+    if (exporter === undefined) continue;
+    let processor: BoundedBatchSpanProcessor | undefined;
+    const observer = createTracingHealthObserver(
+      healthMeter,
+      () => processor?.health.queued ?? 0,
+      config.batch.maxQueueSize,
+    );
+    processor = new BoundedBatchSpanProcessor(exporter, config.batch, observer);
+    batchProcessors.push(processor);
+  }
+  const spanProcessors: SpanProcessor[] = [...batchProcessors, ...(options.spanProcessors ?? [])];
+  const tracerProvider = new TracerProvider({
+    resource,
+    sampler: options.sampler ?? createSampler(config.sampler),
+    spanProcessors,
+  });
+
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(createPropagator(config.propagators));
+  trace.setGlobalTracerProvider(tracerProvider);
+  const unregisterInstrumentations =
+    options.instrumentations && options.instrumentations.length > 0
+      ? registerInstrumentations({ instrumentations: options.instrumentations, tracerProvider, meterProvider })
+      : undefined;
+
+  let shutdownPromise: Promise<void> | undefined;
+  const bounded = (work: Promise<unknown>, what: string) =>
+    withTimeout(work, config.shutdownTimeoutMs).then(
+      (finished) => {
+        if (!finished) logger.warn(`${what} did not finish within ${config.shutdownTimeoutMs} ms; giving up`);
+      },
+      (error: unknown) => logger.warn({ err: error }, `${what} failed`),
+    );
+
+  const handle: Observability = {
+    serviceName: config.serviceName,
+    disabled: false,
+    logger,
+    tracer: (name = config.serviceName, version) => trace.getTracer(name, version),
+    meter: (name = config.serviceName, version) => metrics.getMeter(name, version),
+    tracingHealth: () => sumHealth(batchProcessors),
+    forceFlush: () =>
+      bounded(Promise.all([tracerProvider.forceFlush(), meterProvider.forceFlush()]), 'telemetry flush'),
+    shutdown() {
+      shutdownPromise ??= (async () => {
+        await bounded(
+          Promise.allSettled([tracerProvider.shutdown(), shutdownMeters(meterProvider)]),
+          'telemetry shutdown',
+        );
+        unregisterInstrumentations?.();
+        trace.disable();
+        metrics.disable();
+        propagation.disable();
+        context.disable();
+        setMetricsHandler(undefined);
+        if (current?.handle === handle) current = undefined;
+      })();
+      return shutdownPromise;
+    },
+  };
+  return handle;
+}
+
+async function shutdownMeters(meterProvider: MeterProvider): Promise<void> {
+  await meterProvider.forceFlush().catch(() => undefined);
+  await meterProvider.shutdown();
+}
+
+function disabledHandle(config: ResolvedConfig, logger: Logger): Observability {
+  const handle: Observability = {
+    serviceName: config.serviceName,
+    disabled: true,
+    logger,
+    tracer: (name = config.serviceName, version) => trace.getTracer(name, version),
+    meter: (name = config.serviceName, version) => metrics.getMeter(name, version),
+    tracingHealth: () => ({ exported: 0, failed: 0, dropped: 0, queued: 0 }),
+    forceFlush: async () => {},
+    shutdown: async () => {
+      if (current?.handle === handle) current = undefined;
+    },
+  };
+  return handle;
+}
+
+let signalsInstalled = false;
+
+function installSignalHandlers(handle: Observability): void {
+  if (signalsInstalled) return;
+  signalsInstalled = true;
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    handle.logger.info({ signal }, 'shutting down');
+    void runShutdownHooks((error) => handle.logger.error({ err: error }, 'shutdown hook failed'))
+      .then(() => (current?.handle ?? handle).shutdown())
+      .finally(() => {
+        handle.logger.flush?.();
+        process.exit(0);
+      });
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}
+
+function sumHealth(processors: BoundedBatchSpanProcessor[]): TracingHealth {
+  const total: TracingHealth = { exported: 0, failed: 0, dropped: 0, queued: 0 };
+  for (const { health } of processors) {
+    total.exported += health.exported;
+    total.failed += health.failed;
+    total.dropped += health.dropped;
+    total.queued += health.queued;
+  }
+  return total;
+}
+
+function withTimeout(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+  });
+  return Promise.race([work.then(() => true), timeout]).finally(() => clearTimeout(timer));
+}
+
+function diagLevel(name: string): DiagLogLevel {
+  const level = (DiagLogLevel as unknown as Record<string, DiagLogLevel>)[name];
+  return level ?? DiagLogLevel.WARN;
+}
+
+function keyOf(options: ObservabilityOptions): string {
+  return JSON.stringify(options, (_key, value: unknown) =>
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.getPrototypeOf(value) !== Object.prototype
+      ? `[${(value as object).constructor?.name ?? 'object'}]`
+      : value,
+  );
+}
