@@ -67,7 +67,9 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       stderr = (stderr + chunk.toString()).slice(-4000);
     });
     const exited = new Promise<never>((_, reject) => {
-      proc.once('error', (error) => reject(new Error(`cannot start nats-server (${natsServerBinary()}): ${error.message}`)));
+      proc.once('error', (error) =>
+        reject(new Error(`cannot start nats-server (${natsServerBinary()}): ${error.message}`)),
+      );
       proc.once('exit', (code) => reject(new Error(`nats-server exited with code ${code}: ${stderr}`)));
     });
     exited.catch(() => undefined);

@@ -135,15 +135,33 @@ function span(r: Reader, resource: OtlpAttributes, scope: string): OtlpSpan {
   };
   for (const [field, wire] of r.fields()) {
     switch (field) {
-      case 1: s.traceId = hex(r.bytes()); break;
-      case 2: s.spanId = hex(r.bytes()); break;
-      case 3: s.traceState = text.decode(r.bytes()); break;
-      case 4: s.parentSpanId = hex(r.bytes()); break;
-      case 5: s.name = text.decode(r.bytes()); break;
-      case 6: s.kind = Number(r.varint()); break;
-      case 7: s.startTimeUnixNano = r.fixed64(); break;
-      case 8: s.endTimeUnixNano = r.fixed64(); break;
-      case 9: keyValue(r.sub(), s.attributes); break;
+      case 1:
+        s.traceId = hex(r.bytes());
+        break;
+      case 2:
+        s.spanId = hex(r.bytes());
+        break;
+      case 3:
+        s.traceState = text.decode(r.bytes());
+        break;
+      case 4:
+        s.parentSpanId = hex(r.bytes());
+        break;
+      case 5:
+        s.name = text.decode(r.bytes());
+        break;
+      case 6:
+        s.kind = Number(r.varint());
+        break;
+      case 7:
+        s.startTimeUnixNano = r.fixed64();
+        break;
+      case 8:
+        s.endTimeUnixNano = r.fixed64();
+        break;
+      case 9:
+        keyValue(r.sub(), s.attributes);
+        break;
       case 11: {
         const e = r.sub();
         const event = { name: '', attributes: {} as OtlpAttributes };

@@ -21,7 +21,10 @@ export interface OtlpReceiver extends AsyncDisposable {
   /** Export requests received (including ones answered with an error). */
   requestCount(): number;
   /** Resolves once at least `count` spans (matching `filter`) arrived; rejects after `timeoutMs`. */
-  waitForSpans(count: number, options?: { timeoutMs?: number; filter?: (span: OtlpSpan) => boolean }): Promise<OtlpSpan[]>;
+  waitForSpans(
+    count: number,
+    options?: { timeoutMs?: number; filter?: (span: OtlpSpan) => boolean },
+  ): Promise<OtlpSpan[]>;
   /** Changes how later requests are answered. */
   setMode(mode: ReceiverMode): void;
   close(): Promise<void>;
@@ -54,7 +57,9 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     contentTypes.push(type);
     if (req.url?.startsWith('/v1/traces')) {
       try {
-        const received = type.includes('json') ? decodeJson(JSON.parse(body.toString('utf8'))) : decodeTraceRequest(body);
+        const received = type.includes('json')
+          ? decodeJson(JSON.parse(body.toString('utf8')))
+          : decodeTraceRequest(body);
         spans.push(...received);
       } catch (error) {
         res.writeHead(400).end(String(error));
@@ -97,7 +102,11 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
         const wake = () => void check();
         const timer = setTimeout(() => {
           waiters.delete(wake);
-          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${count} spans; got ${spans.filter(filter).length}: ${spans.map((s) => s.name).join(', ')}`));
+          reject(
+            new Error(
+              `timed out after ${timeoutMs} ms waiting for ${count} spans; got ${spans.filter(filter).length}: ${spans.map((s) => s.name).join(', ')}`,
+            ),
+          );
         }, timeoutMs);
         waiters.add(wake);
         check();

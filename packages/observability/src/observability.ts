@@ -51,13 +51,19 @@ export function initObservability(options: ObservabilityOptions = {}): Observabi
     }
     return current.handle;
   }
+  // Warnings raised while resolving go to the logger, which needs the resolved service name first.
+  const pending: string[] = [];
+  setConfigWarningSink((message) => pending.push(message));
   const config = resolveConfig(options);
   const logger = createLogger({ serviceName: config.serviceName, ...options.logger });
   setLogger(logger);
-  setConfigWarningSink((message) => logger.warn({ config: true }, message));
+  const warn = (message: string) => logger.warn({ config: true }, message);
+  setConfigWarningSink(warn);
+  pending.forEach(warn);
   const handle = config.disabled ? disabledHandle(config, logger) : startSdk(config, options, logger);
   current = { handle, optionsKey };
   if (config.handleSignals) installSignalHandlers(handle);
+  installExitFlush();
   return handle;
 }
 
@@ -164,6 +170,16 @@ function disabledHandle(config: ResolvedConfig, logger: Logger): Observability {
   return handle;
 }
 
+let exitFlushInstalled = false;
+
+// A process that simply runs out of work still exports what it traced: shutting down keeps the loop
+// alive until the export is done, then `beforeExit` fires again with nothing left to do.
+function installExitFlush(): void {
+  if (exitFlushInstalled) return;
+  exitFlushInstalled = true;
+  process.on('beforeExit', () => void current?.handle.shutdown());
+}
+
 let signalsInstalled = false;
 
 function installSignalHandlers(handle: Observability): void {
@@ -171,7 +187,11 @@ function installSignalHandlers(handle: Observability): void {
   signalsInstalled = true;
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) return;
+    if (stopping) {
+      // A repeated SIGTERM waits for the graceful stop; a second Ctrl-C forces the exit.
+      if (signal === 'SIGINT') process.exit(130);
+      return;
+    }
     stopping = true;
     handle.logger.info({ signal }, 'shutting down');
     void runShutdownHooks((error) => handle.logger.error({ err: error }, 'shutdown hook failed'))
@@ -181,8 +201,8 @@ function installSignalHandlers(handle: Observability): void {
         process.exit(0);
       });
   };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
 }
 
 function sumHealth(processors: BoundedBatchSpanProcessor[]): TracingHealth {

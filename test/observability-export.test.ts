@@ -1,0 +1,121 @@
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { startOtlpReceiver } from './helpers/otlp-receiver.ts';
+
+const repoRoot = new URL('..', import.meta.url).pathname;
+
+interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the fixture service under `--import .../register` with a clean OTEL_* environment. */
+function runService(env: Record<string, string>, options: { signalWhenReady?: boolean } = {}): Promise<RunResult> {
+  const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
+  const args = [
+    '--conditions=source',
+    '--disable-warning=ExperimentalWarning',
+    '--import',
+    '@service-runtime/observability/register',
+    'test/fixtures/emit-trace.ts',
+  ];
+  if (options.signalWhenReady) args.push('--wait-for-signal');
+  const child = spawn(process.execPath, args, {
+    cwd: repoRoot,
+    env: { ...cleanEnv, OTEL_SERVICE_NAME: 'fixture', OTEL_BSP_SCHEDULE_DELAY: '60000', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  let signalled = false;
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk;
+    if (options.signalWhenReady && !signalled && stdout.includes('ready\n')) {
+      signalled = true;
+      child.kill('SIGTERM');
+    }
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk;
+  });
+  // Bound: a service that does not finish is killed, and the test sees a null exit code.
+  const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  return new Promise((resolve) =>
+    child.on('exit', (code) => {
+      clearTimeout(killer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
+}
+
+describe('a service started with --import @service-runtime/observability/register', () => {
+  for (const protocol of ['http/protobuf', 'http/json'] as const) {
+    it(`exports its trace over OTLP ${protocol} with service.name, chosen by env alone`, async () => {
+      await using receiver = await startOtlpReceiver();
+      const result = await runService({
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+        OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
+      });
+      expect(result.code, result.stderr).toBe(0);
+      const spans = await receiver.waitForSpans(2);
+      expect(receiver.contentTypes[0]).toContain(
+        protocol === 'http/json' ? 'application/json' : 'application/x-protobuf',
+      );
+      const server = spans.find((s) => s.name === 'GET /orders/:id');
+      const client = spans.find((s) => s.name === 'load order');
+      expect(server).toMatchObject({ kind: 2, parentSpanId: '', attributes: { 'http.route': '/orders/:id' } });
+      expect(client).toMatchObject({ kind: 3, traceId: server?.traceId, parentSpanId: server?.spanId });
+      expect(server?.resource['service.name']).toBe('fixture');
+    });
+  }
+
+  it('prints one JSON line per span on stdout by default, and the log line carries the trace id', async () => {
+    const result = await runService({});
+    expect(result.code, result.stderr).toBe(0);
+    const lines = result.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const spans = lines.filter((l) => l['type'] === 'span');
+    expect(spans.map((s) => s['name']).sort()).toEqual(['GET /orders/:id', 'load order']);
+    const server = spans.find((s) => s['name'] === 'GET /orders/:id');
+    expect(server).toMatchObject({
+      kind: 'SERVER',
+      status_code: 'UNSET',
+      service_name: 'fixture',
+      parent_span_id: null,
+    });
+    const log = lines.find((l) => l['msg'] === 'handling');
+    expect(log).toMatchObject({ trace_id: server?.['trace_id'], span_id: server?.['span_id'] });
+  });
+
+  it('finishes promptly with exit code 0 when the collector port is closed', async () => {
+    const result = await runService({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9',
+      OTEL_EXPORTER_OTLP_TIMEOUT: '2000',
+    });
+    expect(result.code, result.stderr).toBe(0);
+  });
+
+  it('flushes its spans and exits 0 on SIGTERM', async () => {
+    await using receiver = await startOtlpReceiver();
+    const result = await runService({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint }, { signalWhenReady: true });
+    expect(result.code, result.stderr).toBe(0);
+    expect((await receiver.waitForSpans(2)).map((s) => s.name).sort()).toEqual(['GET /orders/:id', 'load order']);
+  });
+
+  it('starts with bad values, warning once per variable with its name and the fallback', async () => {
+    const result = await runService({ OTEL_TRACES_EXPORTER: 'zipkin', OTEL_TRACES_SAMPLER_ARG: 'lots' });
+    expect(result.code, result.stderr).toBe(0);
+    const warnings = result.stdout.split('\n').filter((l) => l.includes('"config":true'));
+    expect(warnings).toHaveLength(2);
+    expect(warnings).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/OTEL_TRACES_EXPORTER=\\"zipkin\\".*using console/),
+        expect.stringMatching(/OTEL_TRACES_SAMPLER_ARG=\\"lots\\".*using ratio 1.0/),
+      ]),
+    );
+    expect(result.stdout.split('\n').filter((l) => l.includes('"type":"span"'))).toHaveLength(2);
+  });
+});
