@@ -1,0 +1,159 @@
+import { getLogger, readBoolean, readNumber, readString, warnOnce } from '@service-runtime/observability';
+import { IdentityConfigError } from './errors.ts';
+import type { ResolvedConfig } from './internal-types.ts';
+import type { BreakerOptions, CacheOptions, ClientAuthMethod, IdentityClientOptions, RetryOptions } from './types.ts';
+
+const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'bearer'];
+
+/** Built-in defaults, used when neither env nor options give a (valid) value. */
+export const DEFAULTS = {
+  timeoutMs: 2000,
+  cache: { maxEntries: 10_000, maxTtlMs: 60_000, negativeTtlMs: 5000 } satisfies CacheOptions,
+  retry: { attempts: 2, backoffMs: 50 } satisfies RetryOptions,
+  breaker: { failureThreshold: 5, resetMs: 10_000 } satisfies BreakerOptions,
+  maxTokenLength: 4096,
+};
+
+/**
+ * Resolves every setting in one place: `IDENTITY_*` env over options over defaults. A bad value
+ * warns once and falls back; a missing URL or missing credentials throw {@link IdentityConfigError}.
+ * Secrets and URLs are never echoed in warnings or errors.
+ */
+export function resolveConfig(options: IdentityClientOptions, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
+  const url = resolveUrl(options, env);
+  const clientAuth = resolveClientAuth(options, env);
+  const clientId = readString('IDENTITY_CLIENT_ID', env) ?? options.clientId;
+  const clientSecret = readString('IDENTITY_CLIENT_SECRET', env) ?? options.clientSecret;
+  const bearerToken = readString('IDENTITY_BEARER_TOKEN', env) ?? options.bearerToken;
+  if (clientAuth === 'bearer' && !bearerToken)
+    throw new IdentityConfigError('clientAuth "bearer" needs a bearerToken (or IDENTITY_BEARER_TOKEN)');
+  if (clientAuth !== 'bearer' && (!clientId || !clientSecret))
+    throw new IdentityConfigError(
+      `clientAuth "${clientAuth}" needs clientId and clientSecret (or IDENTITY_CLIENT_ID and IDENTITY_CLIENT_SECRET)`,
+    );
+
+  const cacheEnabled = readBoolean('IDENTITY_CACHE_ENABLED', env) ?? options.cache !== false;
+  const cacheOptions = options.cache === false ? {} : (options.cache ?? {});
+  const retryOptions = options.retry === false ? { attempts: 0 } : (options.retry ?? {});
+  const breakerEnabled = readBoolean('IDENTITY_BREAKER_ENABLED', env) ?? options.breaker !== false;
+  const breakerOptions = options.breaker === false ? {} : (options.breaker ?? {});
+  const count = (name: string, value: number | undefined, fallback: number, min: number) =>
+    setting(name, value, fallback, env, min, true);
+  const millis = (name: string, value: number | undefined, fallback: number, min = 0) =>
+    setting(name, value, fallback, env, min, false);
+
+  return {
+    url,
+    clientId,
+    clientSecret,
+    clientAuth,
+    bearerToken,
+    timeoutMs: millis('IDENTITY_TIMEOUT_MS', options.timeoutMs, DEFAULTS.timeoutMs, 1),
+    cache: cacheEnabled
+      ? {
+          maxEntries: count('IDENTITY_CACHE_MAX_ENTRIES', cacheOptions.maxEntries, DEFAULTS.cache.maxEntries, 1),
+          maxTtlMs: millis('IDENTITY_CACHE_MAX_TTL_MS', cacheOptions.maxTtlMs, DEFAULTS.cache.maxTtlMs),
+          negativeTtlMs: millis(
+            'IDENTITY_CACHE_NEGATIVE_TTL_MS',
+            cacheOptions.negativeTtlMs,
+            DEFAULTS.cache.negativeTtlMs,
+          ),
+        }
+      : false,
+    retry: {
+      attempts: count('IDENTITY_RETRY_ATTEMPTS', retryOptions.attempts, DEFAULTS.retry.attempts, 0),
+      backoffMs: millis('IDENTITY_RETRY_BACKOFF_MS', retryOptions.backoffMs, DEFAULTS.retry.backoffMs),
+    },
+    breaker: breakerEnabled
+      ? {
+          failureThreshold: count(
+            'IDENTITY_BREAKER_FAILURE_THRESHOLD',
+            breakerOptions.failureThreshold,
+            DEFAULTS.breaker.failureThreshold,
+            1,
+          ),
+          resetMs: millis('IDENTITY_BREAKER_RESET_MS', breakerOptions.resetMs, DEFAULTS.breaker.resetMs, 1),
+        }
+      : false,
+    staleIfErrorMs: millis('IDENTITY_STALE_IF_ERROR_MS', options.staleIfErrorMs, 0),
+    recordSubject: readBoolean('IDENTITY_RECORD_SUBJECT', env) ?? options.recordSubject ?? false,
+    propagateTraceContext:
+      readBoolean('IDENTITY_PROPAGATE_TRACE_CONTEXT', env) ?? options.propagateTraceContext ?? true,
+    maxTokenLength: count('IDENTITY_MAX_TOKEN_LENGTH', options.maxTokenLength, DEFAULTS.maxTokenLength, 1),
+    fetch: options.fetch ?? globalThis.fetch,
+    logger: options.logger ?? getLogger().child({ component: 'identityclient' }),
+  };
+}
+
+function resolveUrl(options: IdentityClientOptions, env: NodeJS.ProcessEnv): URL {
+  const fromEnv = parseUrl(readString('IDENTITY_INTROSPECTION_URL', env));
+  if (fromEnv === null)
+    warnOnce('IDENTITY_INTROSPECTION_URL is not an http(s) URL without credentials; using the introspectionUrl option');
+  const fromOptions = parseUrl(options.introspectionUrl);
+  if (fromEnv) return fromEnv;
+  if (fromOptions) return fromOptions;
+  throw new IdentityConfigError(
+    fromOptions === null
+      ? 'introspectionUrl must be an http(s) URL without credentials'
+      : 'no introspection URL: set IDENTITY_INTROSPECTION_URL or the introspectionUrl option',
+  );
+}
+
+/** undefined when unset, null when invalid (never echoing the value, which may hold credentials). */
+function parseUrl(value: string | undefined): URL | undefined | null {
+  if (value === undefined || value.trim() === '') return undefined;
+  try {
+    const url = new URL(value);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+    if (url.username !== '' || url.password !== '') return null;
+    return url;
+  } catch {
+    return null;
+  }
+}
+
+function resolveClientAuth(options: IdentityClientOptions, env: NodeJS.ProcessEnv): ClientAuthMethod {
+  const fallback = isClientAuth(options.clientAuth) ? options.clientAuth : 'client_secret_basic';
+  if (options.clientAuth !== undefined && !isClientAuth(options.clientAuth))
+    warnOnce(`identityclient option clientAuth is not one of ${CLIENT_AUTH_METHODS.join(', ')}; using ${fallback}`);
+  const value = readString('IDENTITY_CLIENT_AUTH', env)?.toLowerCase();
+  if (value === undefined) return fallback;
+  if (isClientAuth(value)) return value;
+  warnOnce(`IDENTITY_CLIENT_AUTH="${value}" is not one of ${CLIENT_AUTH_METHODS.join(', ')}; using ${fallback}`);
+  return fallback;
+}
+
+function isClientAuth(value: unknown): value is ClientAuthMethod {
+  return (CLIENT_AUTH_METHODS as readonly unknown[]).includes(value);
+}
+
+/** Env over option over default; a bad env value or option warns once and falls back to the next. */
+function setting(
+  name: string,
+  option: number | undefined,
+  fallback: number,
+  env: NodeJS.ProcessEnv,
+  min: number,
+  integer: boolean,
+): number {
+  const valid = (value: number) => Number.isFinite(value) && value >= min && (!integer || Number.isInteger(value));
+  let base = fallback;
+  if (option !== undefined) {
+    if (valid(option)) base = option;
+    else
+      warnOnce(
+        `identityclient option for ${name} (${String(option)}) is not ${describe(min, integer)}; using ${fallback}`,
+      );
+  }
+  const fromEnv = readNumber(name, String(base), env, { min });
+  if (fromEnv === undefined) return base;
+  if (integer && !Number.isInteger(fromEnv)) {
+    warnOnce(`${name}="${fromEnv}" is not an integer; using ${base}`);
+    return base;
+  }
+  return fromEnv;
+}
+
+function describe(min: number, integer: boolean): string {
+  return `${integer ? 'an integer' : 'a number'} >= ${min}`;
+}

@@ -1,0 +1,145 @@
+import { context, SpanKind, type Attributes, type Span } from '@opentelemetry/api';
+import { recordError } from '@service-runtime/observability';
+import { CircuitBreaker } from './circuit-breaker.ts';
+import { resolveConfig } from './config.ts';
+import { IdentityUnavailableError, InvalidTokenError } from './errors.ts';
+import { IntrospectionCache, tokenKey } from './introspection-cache.ts';
+import { createRequestPlan } from './introspection-request.ts';
+import type { ClientState, Flight } from './internal-types.ts';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_IDENTITY_BREAKER_STATE,
+  ATTR_IDENTITY_CACHE,
+  ATTR_IDENTITY_TOKEN_ACTIVE,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  SPAN_INTROSPECT,
+} from './semconv.ts';
+import { getInstruments, getTracer, registerBreakerGauge, type BreakerGauge } from './telemetry.ts';
+import type { IdentityClient, IdentityClientOptions, IntrospectionResult, IntrospectOptions } from './types.ts';
+import { awaitFlight, errorTypeOf, recordSubject, startFlight } from './upstream-flight.ts';
+
+/**
+ * Creates an RFC 7662 introspection client: answers come from a SHA-256-keyed cache, from a call
+ * already in flight for the same token (single-flight), or from one traced upstream call guarded by
+ * timeouts, retries and a circuit breaker. `IDENTITY_*` env overrides `options`.
+ */
+export function createIdentityClient(options: IdentityClientOptions = {}): IdentityClient {
+  const config = resolveConfig(options);
+  const plan = createRequestPlan(config);
+  const serverAttributes: Attributes = {
+    [ATTR_SERVER_ADDRESS]: plan.serverAddress,
+    [ATTR_SERVER_PORT]: plan.serverPort,
+  };
+  const breaker = config.breaker
+    ? new CircuitBreaker(config.breaker, (to, from) => {
+        getInstruments().transitions.add(1, { ...serverAttributes, [ATTR_IDENTITY_BREAKER_STATE]: to });
+        const log = to === 'open' ? config.logger.warn : config.logger.info;
+        log.call(config.logger, { breaker: { from, to } }, `identity service circuit breaker ${to}`);
+      })
+    : undefined;
+  const state: ClientState = {
+    config,
+    plan,
+    cache: config.cache ? new IntrospectionCache(config.cache, config.staleIfErrorMs) : undefined,
+    breaker,
+    flights: new Map<string, Flight>(),
+    serverAttributes,
+  };
+  const gauge: BreakerGauge = { state: () => breaker?.state ?? 'closed', attributes: serverAttributes };
+  if (breaker) registerBreakerGauge(gauge);
+
+  return {
+    introspect: (token, introspectOptions = {}) => introspect(state, token, introspectOptions),
+    evict: (token) => state.cache?.delete(tokenKey(token)),
+    clearCache: () => state.cache?.clear(),
+    get breakerState() {
+      return gauge.state();
+    },
+    maxTokenLength: config.maxTokenLength,
+  };
+}
+
+async function introspect(state: ClientState, token: string, options: IntrospectOptions): Promise<IntrospectionResult> {
+  if (typeof token !== 'string' || token === '') throw new InvalidTokenError('token is empty', 'malformed');
+  if (token.length > state.config.maxTokenLength)
+    throw new InvalidTokenError(`token is longer than ${state.config.maxTokenLength} characters`, 'too_long');
+  options.signal?.throwIfAborted();
+  const key = tokenKey(token);
+  const { cache, flights, breaker } = state;
+  const lookups = getInstruments().lookups;
+
+  const cached = cache?.get(key, Date.now());
+  if (cached !== undefined) {
+    lookups.add(1, { ...state.serverAttributes, [ATTR_IDENTITY_CACHE]: 'hit' });
+    const span = startLocalSpan(state, 'hit');
+    span.setAttribute(ATTR_IDENTITY_TOKEN_ACTIVE, cached.active);
+    if (state.config.recordSubject) recordSubject(span, cached);
+    span.end();
+    return cached;
+  }
+
+  const inFlight = flights.get(key);
+  if (inFlight !== undefined) {
+    lookups.add(1, { ...state.serverAttributes, [ATTR_IDENTITY_CACHE]: 'coalesced' });
+    const span = startLocalSpan(state, 'coalesced', inFlight);
+    return settleLocalSpan(state, span, awaitFlight(inFlight, options.signal));
+  }
+
+  lookups.add(1, { ...state.serverAttributes, [ATTR_IDENTITY_CACHE]: 'miss' });
+  const admission = breaker?.admit() ?? { allowed: true, probe: false };
+  if (!admission.allowed) return breakerRejected(state, key, admission.retryAfterMs);
+  const flight = startFlight(state, key, token, options.tokenTypeHint, context.active(), admission.probe);
+  return awaitFlight(flight, options.signal);
+}
+
+/** Fails fast while the breaker is open, unless stale-if-error has a usable answer. */
+function breakerRejected(state: ClientState, key: string, retryAfterMs: number): IntrospectionResult {
+  const span = startLocalSpan(state, 'miss');
+  try {
+    const stale = state.cache?.getStale(key, Date.now());
+    if (stale !== undefined) {
+      span.setAttribute(ATTR_IDENTITY_CACHE, 'stale');
+      span.setAttribute(ATTR_IDENTITY_TOKEN_ACTIVE, true);
+      getInstruments().lookups.add(1, { ...state.serverAttributes, [ATTR_IDENTITY_CACHE]: 'stale' });
+      return stale;
+    }
+    const error = new IdentityUnavailableError('identity service circuit breaker is open', {
+      reason: 'breaker_open',
+      retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)),
+    });
+    recordError(span, error);
+    span.setAttribute(ATTR_ERROR_TYPE, errorTypeOf(error));
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
+/** An INTERNAL span for an introspection that makes no HTTP call; a joiner links to the caller's span. */
+function startLocalSpan(state: ClientState, cache: 'hit' | 'miss' | 'coalesced', flight?: Flight): Span {
+  return getTracer().startSpan(SPAN_INTROSPECT, {
+    kind: SpanKind.INTERNAL,
+    attributes: { ...state.serverAttributes, [ATTR_IDENTITY_CACHE]: cache },
+    ...(flight ? { links: [{ context: flight.spanContext }] } : {}),
+  });
+}
+
+async function settleLocalSpan(
+  state: ClientState,
+  span: Span,
+  answer: Promise<IntrospectionResult>,
+): Promise<IntrospectionResult> {
+  try {
+    const result = await answer;
+    span.setAttribute(ATTR_IDENTITY_TOKEN_ACTIVE, result.active);
+    if (state.config.recordSubject) recordSubject(span, result);
+    return result;
+  } catch (error) {
+    recordError(span, error);
+    if (error instanceof IdentityUnavailableError) span.setAttribute(ATTR_ERROR_TYPE, errorTypeOf(error));
+    throw error;
+  } finally {
+    span.end();
+  }
+}

@@ -1,0 +1,65 @@
+import type { Attributes, SpanContext } from '@opentelemetry/api';
+import type { Logger } from '@service-runtime/observability';
+import type { CircuitBreaker } from './circuit-breaker.ts';
+import type { IntrospectionCache } from './introspection-cache.ts';
+import type { BreakerOptions, CacheOptions, ClientAuthMethod, IntrospectionResult, RetryOptions } from './types.ts';
+
+/** Every setting resolved once from env, options and defaults. */
+export interface ResolvedConfig {
+  url: URL;
+  clientId: string | undefined;
+  clientSecret: string | undefined;
+  clientAuth: ClientAuthMethod;
+  bearerToken: string | undefined;
+  timeoutMs: number;
+  cache: CacheOptions | false;
+  retry: RetryOptions;
+  breaker: BreakerOptions | false;
+  staleIfErrorMs: number;
+  recordSubject: boolean;
+  propagateTraceContext: boolean;
+  maxTokenLength: number;
+  fetch: typeof fetch;
+  logger: Logger;
+}
+
+/** One cached answer with its lifetimes (epoch milliseconds). */
+export interface CacheEntry {
+  result: IntrospectionResult;
+  expiresAt: number;
+  /** Positive answers only: until when the entry may be served while the identity service is down. */
+  staleUntil: number;
+}
+
+/** Everything one HTTP request needs besides the token, computed once per client. */
+export interface RequestPlan {
+  url: string;
+  /** `url.full` for spans: no credentials, no query, no fragment. */
+  urlFull: string;
+  serverAddress: string;
+  serverPort: number;
+  headers: Readonly<Record<string, string>>;
+  /** `client_id`/`client_secret` form members for `client_secret_post`, empty otherwise. */
+  bodyCredentials: readonly [string, string][];
+}
+
+/** An upstream call in progress that concurrent introspections of the same token join. */
+export interface Flight {
+  readonly promise: Promise<IntrospectionResult>;
+  /** The CLIENT span making the call; joiners link to it. */
+  readonly spanContext: SpanContext;
+  /** Callers still waiting; when the last one aborts, the call is cancelled. */
+  waiters: number;
+  readonly controller: AbortController;
+}
+
+/** The per-client state the introspection paths share. */
+export interface ClientState {
+  readonly config: ResolvedConfig;
+  readonly plan: RequestPlan;
+  readonly cache: IntrospectionCache | undefined;
+  readonly breaker: CircuitBreaker | undefined;
+  readonly flights: Map<string, Flight>;
+  /** `server.address` and `server.port`, shared by spans and metrics. */
+  readonly serverAttributes: Attributes;
+}

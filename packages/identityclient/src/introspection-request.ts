@@ -1,0 +1,125 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { IdentityUnavailableError } from './errors.ts';
+import { parseIntrospectionBody } from './introspection-response.ts';
+import type { RequestPlan, ResolvedConfig } from './internal-types.ts';
+import type { IntrospectionResult, RetryOptions } from './types.ts';
+
+/** The answer of one upstream exchange, with how many times it was re-sent. */
+export interface UpstreamAnswer {
+  result: IntrospectionResult;
+  status: number;
+  resendCount: number;
+}
+
+/** Builds what every request shares (URL, auth header, form credentials) once per client. */
+export function createRequestPlan(config: ResolvedConfig): RequestPlan {
+  const headers: Record<string, string> = {
+    'content-type': 'application/x-www-form-urlencoded',
+    accept: 'application/json',
+  };
+  if (config.clientAuth === 'client_secret_basic')
+    headers['authorization'] =
+      `Basic ${Buffer.from(`${formEncode(config.clientId!)}:${formEncode(config.clientSecret!)}`).toString('base64')}`;
+  if (config.clientAuth === 'bearer') headers['authorization'] = `Bearer ${config.bearerToken}`;
+  const bodyCredentials: [string, string][] =
+    config.clientAuth === 'client_secret_post'
+      ? [
+          ['client_id', config.clientId!],
+          ['client_secret', config.clientSecret!],
+        ]
+      : [];
+  const { url } = config;
+  const defaultPort = url.protocol === 'https:' ? 443 : 80;
+  return {
+    url: url.href,
+    urlFull: `${url.origin}${url.pathname}`,
+    serverAddress: url.hostname,
+    serverPort: url.port === '' ? defaultPort : Number(url.port),
+    headers,
+    bodyCredentials,
+  };
+}
+
+/**
+ * POSTs the token with bounded, jittered retries on network errors and 5xx. Every attempt has its
+ * own timeout combined with `signal` (cancelled when every waiter left). `headers` already carry
+ * the trace context.
+ */
+export async function exchangeWithRetries(
+  config: ResolvedConfig,
+  plan: RequestPlan,
+  request: { token: string; tokenTypeHint: string | undefined; headers: Record<string, string>; signal: AbortSignal },
+  retry: RetryOptions,
+  onRetry: (error: IdentityUnavailableError, attempt: number) => void,
+): Promise<UpstreamAnswer> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const { result, status } = await exchangeOnce(config, plan, request);
+      return { result, status, resendCount: attempt };
+    } catch (error) {
+      if (!(error instanceof IdentityUnavailableError) || !isRetryable(error) || attempt >= retry.attempts) throw error;
+      onRetry(error, attempt + 1);
+      const delay = retry.backoffMs * 2 ** attempt * (0.5 + Math.random());
+      await sleep(delay, undefined, { signal: request.signal });
+    }
+  }
+}
+
+function isRetryable(error: IdentityUnavailableError): boolean {
+  return error.reason === 'network' || (error.reason === 'http_status' && (error.status ?? 0) >= 500);
+}
+
+async function exchangeOnce(
+  config: ResolvedConfig,
+  plan: RequestPlan,
+  request: { token: string; tokenTypeHint: string | undefined; headers: Record<string, string>; signal: AbortSignal },
+): Promise<{ result: IntrospectionResult; status: number }> {
+  const body = new URLSearchParams({ token: request.token });
+  if (request.tokenTypeHint !== undefined) body.set('token_type_hint', request.tokenTypeHint);
+  for (const [name, value] of plan.bodyCredentials) body.set(name, value);
+  const timeout = AbortSignal.timeout(config.timeoutMs);
+  const signal = AbortSignal.any([timeout, request.signal]);
+  const failure = (error: unknown): never => {
+    if (request.signal.aborted) throw request.signal.reason;
+    if (timeout.aborted)
+      throw new IdentityUnavailableError(
+        `identity service did not answer within ${config.timeoutMs} ms`,
+        { reason: 'timeout' },
+        { cause: error },
+      );
+    throw new IdentityUnavailableError('identity service unreachable', { reason: 'network' }, { cause: error });
+  };
+  let response: Response;
+  try {
+    response = await config.fetch(plan.url, {
+      method: 'POST',
+      headers: request.headers,
+      body,
+      signal,
+      redirect: 'manual',
+    });
+  } catch (error) {
+    return failure(error);
+  }
+  const contentType = response.headers.get('content-type');
+  if (response.status !== 200) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new IdentityUnavailableError(`identity service answered ${response.status}`, {
+      reason: 'http_status',
+      status: response.status,
+      response: { status: response.status, contentType },
+    });
+  }
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (error) {
+    return failure(error);
+  }
+  return { result: parseIntrospectionBody(text, contentType), status: response.status };
+}
+
+/** RFC 6749 §2.3.1: client credentials are form-encoded before Basic encoding. */
+function formEncode(value: string): string {
+  return encodeURIComponent(value).replace(/%20/g, '+');
+}
