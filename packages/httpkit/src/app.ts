@@ -1,0 +1,27 @@
+import express, { type Express } from 'express';
+import { appState } from './app-state.ts';
+import { resolveBodyLimit } from './config.ts';
+import { healthEndpoints } from './health.ts';
+import { jsonBody } from './json-body.ts';
+import { requestId } from './request-id.ts';
+import { resolveObservers, tracingMiddleware } from './server-span.ts';
+import type { CreateAppOptions } from './types.ts';
+
+/**
+ * An Express 5 app with the default chain: server span (which also writes the access-log line and
+ * the duration metric when the request ends), request id, JSON body parser with a size limit, then
+ * `/healthz`, `/readyz` and `/metrics`. Add routes, then start it with `listen`, which mounts the
+ * 404 and error handlers after them.
+ */
+export function createApp(options: CreateAppOptions = {}): Express {
+  const bodyLimit = resolveBodyLimit(options.bodyLimit);
+  const app = express();
+  app.disable('x-powered-by');
+  const state = appState(app);
+  if (options.readinessTimeoutMs !== undefined) state.readinessTimeoutMs = options.readinessTimeoutMs;
+  app.use(tracingMiddleware(resolveObservers(options, true, true)));
+  app.use(requestId());
+  app.use(jsonBody(bodyLimit));
+  app.use(healthEndpoints(state));
+  return app;
+}

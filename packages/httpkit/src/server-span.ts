@@ -1,0 +1,92 @@
+import type { ServerResponse } from 'node:http';
+import {
+  context,
+  createContextKey,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  trace,
+  type Context,
+  type Span,
+  type SpanOptions,
+} from '@opentelemetry/api';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { resolveUntracedPaths } from './config.ts';
+import { httpkitTracer } from './instruments.ts';
+import type { RequestObservers, RpcMetadata } from './internal-types.ts';
+import { onResponseEnd } from './request-end.ts';
+import { attachState, RequestState } from './request-state.ts';
+import type { TracingOptions } from './types.ts';
+
+const SERVER_SPAN: SpanOptions = { kind: SpanKind.SERVER };
+// `@opentelemetry/core` keeps instrumentation-http's per-request metadata under this registered key.
+const RPC_METADATA_KEY = createContextKey('OpenTelemetry SDK Context Key RPC_METADATA');
+
+/**
+ * The server-span middleware alone, for an existing Express app: mount it first. Each request gets
+ * one SERVER span (parent from `traceparent`), named `{method} {route}` when it ends, and the rest
+ * of the chain runs in its context. With instrumentation-http active, its span is enriched instead.
+ */
+export function tracing(options: TracingOptions = {}): RequestHandler {
+  return tracingMiddleware(resolveObservers(options, false, false));
+}
+
+/** Resolves the per-app settings once (env over options over defaults). */
+export function resolveObservers(options: TracingOptions, accessLog: boolean, metrics: boolean): RequestObservers {
+  return {
+    untraced: resolveUntracedPaths(options.untracedPaths),
+    accessLog: options.accessLog ?? accessLog,
+    metrics: options.metrics ?? metrics,
+    logger: options.logger,
+  };
+}
+
+/** The middleware for already-resolved settings (shared by `tracing()` and `createApp`). */
+export function tracingMiddleware(observers: RequestObservers): RequestHandler {
+  const untraced = observers.untraced;
+  return function httpkitTracing(req: Request, res: Response, next: NextFunction): void {
+    if (untraced.size !== 0 && untraced.has(pathOf(req.url))) {
+      next();
+      return;
+    }
+    startRequest(req, res, next, observers);
+  };
+}
+
+/** The path of a request target, without its query string. */
+export function pathOf(url: string): string {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+function startRequest(req: Request, res: ServerResponse, next: NextFunction, observers: RequestObservers): void {
+  const active = context.active();
+  if (active !== ROOT_CONTEXT && enrichExisting(active, req, res, observers)) {
+    next();
+    return;
+  }
+  const parent = propagation.extract(ROOT_CONTEXT, req.headers);
+  const span = httpkitTracer().startSpan(req.method, SERVER_SPAN, parent);
+  const ctx = trace.setSpan(parent, span);
+  attachState(res, new RequestState(req, span, true, ctx, undefined, observers));
+  // 'close' follows 'finish' on every response and also fires when the client goes away.
+  res.on('close', onResponseEnd);
+  context.with(ctx, next);
+}
+
+// Another instrumentation (instrumentation-http) already made this request's server span: enrich it.
+function enrichExisting(active: Context, req: Request, res: ServerResponse, observers: RequestObservers): boolean {
+  const rpc = active.getValue(RPC_METADATA_KEY) as RpcMetadata | undefined;
+  let span: Span | undefined;
+  if (rpc !== undefined && rpc.type === 'http' && rpc.span !== undefined) span = rpc.span;
+  else {
+    const candidate = trace.getSpan(active);
+    if (candidate !== undefined && (candidate as { kind?: unknown }).kind === SpanKind.SERVER) span = candidate;
+  }
+  if (span === undefined) return false;
+  attachState(res, new RequestState(req, span, false, undefined, rpc, observers));
+  // instrumentation-http ends its span on 'close', so name it on 'finish', which comes first.
+  res.on('finish', onResponseEnd);
+  res.on('close', onResponseEnd);
+  return true;
+}
