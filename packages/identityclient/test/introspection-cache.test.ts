@@ -1,0 +1,115 @@
+import { setupTestTelemetry, type TestTelemetry } from '@service-runtime/observability/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IntrospectionCache, tokenKey } from '../src/introspection-cache.ts';
+import { createIdentityClient } from '../src/index.ts';
+import { startStubServer, type StubServer } from './fixtures/stub-introspection-server.ts';
+
+const T0 = 1_800_000_000_000;
+const options = { maxEntries: 3, maxTtlMs: 60_000, negativeTtlMs: 5000 };
+
+describe('IntrospectionCache', () => {
+  it('keys by SHA-256, never by the raw token', () => {
+    expect(tokenKey('abc')).toBe('ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0');
+    expect(tokenKey('secret-token')).not.toContain('secret');
+  });
+
+  it('keeps a positive answer for maxTtlMs when exp is further away', () => {
+    const cache = new IntrospectionCache(options, 0);
+    cache.set('k', { active: true, exp: T0 / 1000 + 3600 }, T0);
+    expect(cache.get('k', T0 + 59_999)).toBeDefined();
+    expect(cache.get('k', T0 + 60_000)).toBeUndefined();
+  });
+
+  it('never keeps a positive answer past the token exp', () => {
+    const cache = new IntrospectionCache(options, 0);
+    cache.set('k', { active: true, exp: T0 / 1000 + 10 }, T0);
+    expect(cache.get('k', T0 + 9_999)).toBeDefined();
+    expect(cache.get('k', T0 + 10_000)).toBeUndefined();
+    cache.set('past', { active: true, exp: T0 / 1000 - 1 }, T0);
+    expect(cache.get('past', T0)).toBeUndefined();
+  });
+
+  it('keeps inactive answers for negativeTtlMs, and not at all when it is 0', () => {
+    const cache = new IntrospectionCache(options, 0);
+    cache.set('k', { active: false }, T0);
+    expect(cache.get('k', T0 + 4999)).toEqual({ active: false });
+    expect(cache.get('k', T0 + 5000)).toBeUndefined();
+    const noNegative = new IntrospectionCache({ ...options, negativeTtlMs: 0 }, 0);
+    noNegative.set('k', { active: false }, T0);
+    expect(noNegative.get('k', T0)).toBeUndefined();
+  });
+
+  it('evicts the least recently used entry beyond maxEntries', () => {
+    const cache = new IntrospectionCache(options, 0);
+    for (const key of ['a', 'b', 'c']) cache.set(key, { active: true }, T0);
+    cache.get('a', T0);
+    cache.set('d', { active: true }, T0);
+    expect(cache.size).toBe(3);
+    expect(cache.get('b', T0)).toBeUndefined();
+    expect(cache.get('a', T0)).toBeDefined();
+    expect(cache.get('d', T0)).toBeDefined();
+  });
+
+  it('serves an expired positive answer as stale only inside the window and before the token exp', () => {
+    const cache = new IntrospectionCache(options, 30_000);
+    cache.set('k', { active: true, exp: T0 / 1000 + 3600 }, T0);
+    expect(cache.get('k', T0 + 61_000)).toBeUndefined();
+    expect(cache.getStale('k', T0 + 61_000)).toBeDefined();
+    expect(cache.getStale('k', T0 + 90_000)).toBeUndefined();
+    cache.set('short', { active: true, exp: T0 / 1000 + 70 }, T0);
+    expect(cache.getStale('short', T0 + 69_000)).toBeDefined();
+    expect(cache.getStale('short', T0 + 70_000)).toBeUndefined();
+    cache.set('neg', { active: false }, T0);
+    expect(cache.getStale('neg', T0 + 6000)).toBeUndefined();
+  });
+});
+
+describe('caching in the client', () => {
+  let telemetry: TestTelemetry;
+  let stub: StubServer;
+  beforeAll(async () => {
+    telemetry = setupTestTelemetry();
+    stub = await startStubServer();
+  });
+  afterAll(async () => {
+    await stub.close();
+    await telemetry.shutdown();
+  });
+
+  const client = (cache?: false) =>
+    createIdentityClient({ introspectionUrl: stub.url, clientId: 'c', clientSecret: 's', cache });
+
+  it('answers a repeated token from the cache, with an identity.cache=hit span', async () => {
+    stub.reply(() => ({ body: { active: true, scope: 'a' } }));
+    const identity = client();
+    const before = stub.requests.length;
+    await identity.introspect('repeat-me');
+    telemetry.reset();
+    expect(await identity.introspect('repeat-me')).toMatchObject({ active: true, scope: 'a' });
+    expect(stub.requests.length).toBe(before + 1);
+    const [span] = telemetry.spans();
+    expect(span?.attributes).toMatchObject({ 'identity.cache': 'hit', 'identity.token.active': true });
+  });
+
+  it('caches inactive answers too (negative caching), and evict() forgets a token', async () => {
+    stub.reply(() => ({ body: { active: false } }));
+    const identity = client();
+    const before = stub.requests.length;
+    for (let i = 0; i < 5; i++) expect(await identity.introspect('unknown')).toEqual({ active: false });
+    expect(stub.requests.length).toBe(before + 1);
+    identity.evict('unknown');
+    await identity.introspect('unknown');
+    expect(stub.requests.length).toBe(before + 2);
+  });
+
+  it('calls upstream every time with cache: false, and returns frozen answers', async () => {
+    stub.reply(() => ({ body: { active: true, aud: ['x'] } }));
+    const identity = client(false);
+    const before = stub.requests.length;
+    const first = await identity.introspect('t');
+    await identity.introspect('t');
+    expect(stub.requests.length).toBe(before + 2);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(Object.isFrozen(first.aud)).toBe(true);
+  });
+});
