@@ -1,0 +1,60 @@
+import { ROOT_CONTEXT, SpanKind, trace, type Context, type Link, type Span } from '@opentelemetry/api';
+import type { DecodedMessage, RawMessage } from './internal-types.ts';
+import {
+  ATTR_MESSAGING_BATCH_MESSAGE_COUNT,
+  ATTR_MESSAGING_CONSUMER_GROUP_NAME,
+  ATTR_MESSAGING_DESTINATION_NAME,
+  ATTR_MESSAGING_OPERATION_NAME,
+  ATTR_MESSAGING_OPERATION_TYPE,
+  ATTR_MESSAGING_SYSTEM,
+  ATTR_NATS_BATCH_FIRST_SEQUENCE,
+  ATTR_NATS_BATCH_LAST_SEQUENCE,
+  ATTR_NATS_STREAM_NAME,
+} from './semconv.ts';
+import { getTracer } from './tracer.ts';
+
+/**
+ * One CONSUMER span for a batch: a new root with a link to each message's context (hop, else
+ * creation), the message count and the first and last stream sequence, so lag and partial
+ * failures can be traced back to single messages.
+ */
+export function startBatchSpan(
+  destination: string,
+  stream: string,
+  durable: string,
+  batch: { raw: RawMessage; decoded: DecodedMessage }[],
+): { span: Span; context: Context } {
+  const links: Link[] = [];
+  let first = Number.POSITIVE_INFINITY;
+  let last = 0;
+  for (const { raw, decoded } of batch) {
+    const linked = decoded.hop ?? decoded.creation;
+    if (linked !== undefined) {
+      links.push({ context: linked, attributes: { [ATTR_MESSAGING_DESTINATION_NAME]: raw.subject } });
+    }
+    const seq = raw.delivery?.streamSequence ?? 0;
+    if (seq < first) first = seq;
+    if (seq > last) last = seq;
+  }
+  const span = getTracer().startSpan(
+    `process ${destination}`,
+    {
+      kind: SpanKind.CONSUMER,
+      root: true,
+      links,
+      attributes: {
+        [ATTR_MESSAGING_SYSTEM]: 'nats',
+        [ATTR_MESSAGING_DESTINATION_NAME]: destination,
+        [ATTR_MESSAGING_OPERATION_TYPE]: 'process',
+        [ATTR_MESSAGING_OPERATION_NAME]: 'process',
+        [ATTR_MESSAGING_CONSUMER_GROUP_NAME]: durable,
+        [ATTR_MESSAGING_BATCH_MESSAGE_COUNT]: batch.length,
+        [ATTR_NATS_STREAM_NAME]: stream,
+        [ATTR_NATS_BATCH_FIRST_SEQUENCE]: first,
+        [ATTR_NATS_BATCH_LAST_SEQUENCE]: last,
+      },
+    },
+    ROOT_CONTEXT,
+  );
+  return { span, context: trace.setSpan(ROOT_CONTEXT, span) };
+}

@@ -1,0 +1,225 @@
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { onShutdown, recordError } from '@service-runtime/observability';
+import { resolveBusConfig } from './config.ts';
+import { deadLetterAfter, subscribeCore } from './core-subscriber.ts';
+import { completeEvent } from './envelope.ts';
+import { PublishError } from './errors.ts';
+import { busLogger } from './handler-context.ts';
+import { ensureStream } from './jetstream-streams.ts';
+import { consumeWith } from './jetstream-setup.ts';
+import { MessageProcessor } from './message-processor.ts';
+import { encodeOutgoing, structuredHeaders } from './outgoing.ts';
+import { startProducerSpan } from './producer-span.ts';
+import { PublishQueue } from './publish-queue.ts';
+import { replyingHandler, replyOnFailure, sendRequest, type RequestDeps } from './request-reply.ts';
+import { SubjectPatterns } from './subject-pattern.ts';
+import type {
+  Bus,
+  BusOptions,
+  BusSubscription,
+  EventHandler,
+  HandlerOptions,
+  PublishResult,
+  Validator,
+} from './types.ts';
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+const WHITESPACE = /\s/;
+
+/**
+ * Connects (or wraps `options.connection`) and returns a bus that publishes and consumes
+ * CloudEvents with the trace context carried across every hop. `close()` is registered with
+ * observability's `onShutdown` unless `closeOnShutdown` is false.
+ */
+export async function createBus(options: BusOptions): Promise<Bus> {
+  const config = resolveBusConfig(options);
+  const owned = options.connection === undefined;
+  const nc: NatsConnection =
+    options.connection ??
+    (await connect({
+      ...options.connectOptions,
+      servers: config.servers,
+      ...(config.name ? { name: config.name } : {}),
+    }));
+  const externals = new SubjectPatterns(config.externalSubjects);
+  const queue = new PublishQueue(nc, (error, subject) =>
+    busLogger().error({ err: error, subject }, 'natsbus could not hand a queued message to NATS'),
+  );
+  const shared = structuredHeaders();
+  const subscriptions = new Set<BusSubscription>();
+  let js: JetStreamClient | undefined;
+  let jsm: JetStreamManager | undefined;
+  const manager = async () => (jsm ??= await jetstreamManager(nc));
+  const client = () => (js ??= jetstream(nc));
+  const deps: RequestDeps = {
+    nc,
+    source: config.source,
+    externals,
+    contentMode: config.contentMode,
+    flushQueue: () => queue.flush(),
+  };
+  const track = (sub: BusSubscription): BusSubscription => {
+    subscriptions.add(sub);
+    return {
+      unsubscribe: () => {
+        subscriptions.delete(sub);
+        sub.unsubscribe();
+      },
+      drain: async () => {
+        subscriptions.delete(sub);
+        await sub.drain();
+      },
+    };
+  };
+  const processorFor = (label: string, group: string | undefined, opts: HandlerOptions, handler: EventHandler) =>
+    new MessageProcessor({
+      handler,
+      validate: opts.validate as Validator | undefined,
+      timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      span: { group, links: opts.consumerLinks ?? 'parent', operationName: 'process' },
+      externals,
+      label,
+    });
+
+  let closing: Promise<void> | undefined;
+  let unregister: (() => void) | undefined;
+
+  const bus: Bus = {
+    connection: nc,
+    source: config.source,
+
+    publish(subject, input, publishOptions = {}) {
+      if (nc.isClosed()) return Promise.reject(new PublishError('the bus is closed', 'closed'));
+      if (typeof subject !== 'string' || subject === '' || WHITESPACE.test(subject)) {
+        return Promise.reject(new PublishError(`invalid subject "${String(subject)}"`, 'invalid_subject'));
+      }
+      let event: ReturnType<typeof completeEvent>;
+      try {
+        event = completeEvent(input as never, config.source);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const span = startProducerSpan(subject, event, 'publish');
+      try {
+        const mode = publishOptions.contentMode ?? config.contentMode;
+        const jetstreamPublish = publishOptions.jetstream === true;
+        const out = encodeOutgoing(
+          event,
+          span,
+          externals.matches(subject),
+          mode,
+          jetstreamPublish ? undefined : shared,
+        );
+        if (span.isRecording()) span.setAttribute('messaging.message.body.size', out.body.length);
+        const maxPayload = nc.info?.max_payload;
+        if (maxPayload !== undefined && out.body.length > maxPayload) {
+          throw new PublishError(`message of ${out.body.length} bytes exceeds max_payload ${maxPayload}`, 'too_large');
+        }
+        if (jetstreamPublish) {
+          queue.flush();
+          return client()
+            .publish(subject, out.body, {
+              headers: out.headers,
+              msgID: event.id,
+              timeout: publishOptions.timeoutMs ?? 5000,
+            })
+            .then(
+              (ack): PublishResult => {
+                span.end();
+                return { id: event.id, stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
+              },
+              (error: unknown) => {
+                const err = new PublishError(
+                  `JetStream publish to ${subject} failed: ${(error as Error)?.message}`,
+                  'jetstream_publish_failed',
+                  { cause: error },
+                );
+                recordError(span, err);
+                span.end();
+                throw err;
+              },
+            );
+        }
+        const handedOver = queue.push(subject, out.body, out.headers);
+        span.end();
+        return handedOver.then(() => ({ id: event.id }));
+      } catch (error) {
+        recordError(span, error);
+        span.end();
+        return Promise.reject(error);
+      }
+    },
+
+    subscribe(subject, handler, opts = {}) {
+      const processor = processorFor(subject, opts.queue, opts as HandlerOptions, handler as EventHandler);
+      return track(subscribeCore(nc, subject, opts.queue, processor, deadLetterAfter(nc, opts.deadLetterSubject)));
+    },
+
+    request(subject, input, opts = {}) {
+      return sendRequest(
+        deps,
+        subject,
+        input as never,
+        opts.timeoutMs ?? 5000,
+        opts.contentMode ?? config.contentMode,
+      ) as never;
+    },
+
+    reply(subject, handler, opts = {}) {
+      const processor = processorFor(
+        subject,
+        opts.queue,
+        opts as HandlerOptions,
+        replyingHandler(deps, handler as never),
+      );
+      const dead = deadLetterAfter(nc, opts.deadLetterSubject);
+      const failed = replyOnFailure(deps);
+      return track(
+        subscribeCore(nc, subject, opts.queue, processor, (msg, raw, outcome) => {
+          failed(msg, raw, outcome);
+          dead(msg, raw, outcome);
+        }),
+      );
+    },
+
+    async ensureStream(spec) {
+      await ensureStream(await manager(), spec);
+    },
+
+    async consume(spec, handler, opts = {}) {
+      const processor = processorFor(spec.durable, spec.durable, opts as HandlerOptions, handler as EventHandler);
+      return track(await consumeWith({ nc, js: client(), jsm: await manager() }, spec, opts as never, { processor }));
+    },
+
+    async consumeBatch(spec, handler, opts = {}) {
+      const processor = processorFor(spec.durable, spec.durable, opts as HandlerOptions, () => undefined);
+      return track(
+        await consumeWith({ nc, js: client(), jsm: await manager() }, spec, opts as never, {
+          processor,
+          batchHandler: handler as never,
+        }),
+      );
+    },
+
+    async flush() {
+      queue.flush();
+      await nc.flush();
+    },
+
+    close() {
+      closing ??= (async () => {
+        unregister?.();
+        await Promise.allSettled([...subscriptions].map((sub) => sub.drain()));
+        subscriptions.clear();
+        queue.flush();
+        if (nc.isClosed()) return;
+        if (owned || options.closeConnection) await nc.drain();
+        else await nc.flush();
+      })();
+      return closing;
+    },
+  };
+  if (options.closeOnShutdown !== false) unregister = onShutdown(() => bus.close());
+  return bus;
+}

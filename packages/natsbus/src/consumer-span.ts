@@ -1,0 +1,98 @@
+import { ROOT_CONTEXT, SpanKind, trace, type Context, type Link, type Span } from '@opentelemetry/api';
+import type { ConsumerSpanSettings, DecodedMessage, RawMessage } from './internal-types.ts';
+import {
+  ATTR_CLOUDEVENTS_EVENT_ID,
+  ATTR_CLOUDEVENTS_EVENT_SOURCE,
+  ATTR_CLOUDEVENTS_EVENT_SPEC_VERSION,
+  ATTR_CLOUDEVENTS_EVENT_SUBJECT,
+  ATTR_CLOUDEVENTS_EVENT_TYPE,
+  ATTR_MESSAGING_CONSUMER_GROUP_NAME,
+  ATTR_MESSAGING_DESTINATION_NAME,
+  ATTR_MESSAGING_MESSAGE_BODY_SIZE,
+  ATTR_MESSAGING_MESSAGE_ID,
+  ATTR_MESSAGING_OPERATION_NAME,
+  ATTR_MESSAGING_OPERATION_TYPE,
+  ATTR_MESSAGING_SYSTEM,
+  ATTR_NATS_DELIVERY_COUNT,
+  ATTR_NATS_STREAM_NAME,
+  ATTR_NATS_STREAM_SEQUENCE,
+} from './semconv.ts';
+import { sameSpan } from './trace-headers.ts';
+import { getTracer, SpanNames } from './tracer.ts';
+
+const names = new SpanNames('process');
+
+/** A started consumer span and the context the handler runs in. */
+export interface ConsumerSpan {
+  span: Span;
+  context: Context;
+}
+
+/**
+ * Starts the CONSUMER span `process {subject}`. With `parent` links its parent is the hop context
+ * (headers, else the envelope's creation context) and the creation context is linked when it
+ * differs; with `link` it is a new root linked to both. `decoded` is undefined for a message that
+ * could not be decoded: the span is then a root (or a child of a valid hop header).
+ */
+export function startConsumerSpan(
+  message: RawMessage,
+  decoded: DecodedMessage | undefined,
+  settings: ConsumerSpanSettings,
+): ConsumerSpan {
+  const hop = decoded?.hop ?? decoded?.creation;
+  const creation = decoded?.creation;
+  let parent = ROOT_CONTEXT;
+  let links: Link[] | undefined;
+  if (hop !== undefined) {
+    if (settings.links === 'parent') {
+      parent = trace.setSpanContext(ROOT_CONTEXT, hop);
+      if (creation !== undefined && !sameSpan(hop, creation)) links = [{ context: creation }];
+    } else {
+      links = [{ context: hop }];
+      if (creation !== undefined && !sameSpan(hop, creation)) links.push({ context: creation });
+    }
+  }
+  const span = getTracer().startSpan(
+    names.for(message.subject),
+    {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        [ATTR_MESSAGING_SYSTEM]: 'nats',
+        [ATTR_MESSAGING_DESTINATION_NAME]: message.subject,
+        [ATTR_MESSAGING_OPERATION_TYPE]: 'process',
+      },
+      ...(links !== undefined ? { links } : {}),
+      ...(settings.links === 'link' ? { root: true } : {}),
+    },
+    parent,
+  );
+  if (span.isRecording()) setConsumerAttributes(span, message, decoded, settings);
+  return { span, context: trace.setSpan(parent, span) };
+}
+
+function setConsumerAttributes(
+  span: Span,
+  message: RawMessage,
+  decoded: DecodedMessage | undefined,
+  settings: ConsumerSpanSettings,
+): void {
+  span.setAttribute(ATTR_MESSAGING_OPERATION_NAME, settings.operationName);
+  span.setAttribute(ATTR_MESSAGING_MESSAGE_BODY_SIZE, message.data.length);
+  if (settings.group !== undefined) span.setAttribute(ATTR_MESSAGING_CONSUMER_GROUP_NAME, settings.group);
+  const delivery = message.delivery;
+  if (delivery !== undefined) {
+    span.setAttribute(ATTR_NATS_STREAM_NAME, delivery.stream);
+    span.setAttribute(ATTR_NATS_STREAM_SEQUENCE, delivery.streamSequence);
+    span.setAttribute(ATTR_NATS_DELIVERY_COUNT, delivery.deliveryCount);
+  }
+  const event = decoded?.event;
+  if (event === undefined) return;
+  span.setAttributes({
+    [ATTR_MESSAGING_MESSAGE_ID]: event.id,
+    [ATTR_CLOUDEVENTS_EVENT_ID]: event.id,
+    [ATTR_CLOUDEVENTS_EVENT_TYPE]: event.type,
+    [ATTR_CLOUDEVENTS_EVENT_SOURCE]: event.source,
+    [ATTR_CLOUDEVENTS_EVENT_SPEC_VERSION]: event.specversion,
+  });
+  if (typeof event.subject === 'string') span.setAttribute(ATTR_CLOUDEVENTS_EVENT_SUBJECT, event.subject);
+}

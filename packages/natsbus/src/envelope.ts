@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import { InvalidMessageError, PublishError } from './errors.ts';
+import type { CloudEvent, EventInput } from './types.ts';
+
+/**
+ * The event to send: `input` with `id`, `time`, `specversion` and `source` filled in when missing.
+ * A received event passed back in keeps its id, source and every extension, trace ones included.
+ */
+export function completeEvent(input: EventInput, defaultSource: string): CloudEvent {
+  if (typeof input.type !== 'string' || input.type === '') {
+    throw new PublishError('event.type must be a non-empty string', 'invalid_event');
+  }
+  if (input.specversion !== undefined && input.specversion !== '1.0') {
+    throw new PublishError(`unsupported specversion "${String(input.specversion)}"`, 'invalid_event');
+  }
+  const event = { ...input } as CloudEvent;
+  event.specversion = '1.0';
+  event.id ??= randomUUID();
+  event.source ??= defaultSource;
+  event.time ??= new Date().toISOString();
+  if (event.data !== undefined && event.datacontenttype === undefined && !(event.data instanceof Uint8Array)) {
+    event.datacontenttype = 'application/json';
+  }
+  return event;
+}
+
+/**
+ * Checks that a decoded object is a CloudEvent 1.0: `specversion`, `id`, `source` and `type` present
+ * as non-empty strings. Throws InvalidMessageError (`invalid_cloudevent`, `unsupported_specversion`).
+ */
+export function checkReceivedEvent(value: unknown): CloudEvent {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidMessageError('invalid_cloudevent', 'payload is not a JSON object');
+  }
+  const event = value as Record<string, unknown>;
+  const specversion = event['specversion'];
+  if (specversion === undefined) {
+    throw new InvalidMessageError('invalid_cloudevent', 'CloudEvent has no specversion');
+  }
+  if (specversion !== '1.0') {
+    throw new InvalidMessageError(
+      'unsupported_specversion',
+      `unsupported CloudEvents specversion "${String(specversion)}"`,
+    );
+  }
+  for (const name of REQUIRED) {
+    const attribute = event[name];
+    if (typeof attribute !== 'string' || attribute === '') {
+      throw new InvalidMessageError('invalid_cloudevent', `CloudEvent ${name} is missing or not a non-empty string`);
+    }
+  }
+  return event as CloudEvent;
+}
+
+const REQUIRED = ['id', 'source', 'type'] as const;
+
+/** A copy of `event` without the Distributed Tracing extension (for external subjects). */
+export function withoutTraceContext(event: CloudEvent): CloudEvent {
+  if (event.traceparent === undefined && event.tracestate === undefined) return event;
+  const { traceparent: _traceparent, tracestate: _tracestate, ...rest } = event;
+  return rest as CloudEvent;
+}

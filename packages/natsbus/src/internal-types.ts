@@ -1,0 +1,33 @@
+import type { SpanContext } from '@opentelemetry/api';
+import type { MsgHdrs } from '@nats-io/transport-node';
+import type { CloudEvent, JetStreamDelivery } from './types.ts';
+
+/** A received message as natsbus sees it, core or JetStream. */
+export interface RawMessage {
+  subject: string;
+  headers: MsgHdrs | undefined;
+  data: Uint8Array;
+  /** Core only: where a request wants its reply. */
+  reply?: string;
+  /** JetStream only. */
+  delivery?: JetStreamDelivery;
+}
+
+/** A decoded, checked message with its trace contexts. */
+export interface DecodedMessage {
+  event: CloudEvent;
+  /** Context of the hop that delivered it (NATS headers), else undefined. */
+  hop: SpanContext | undefined;
+  /** Creation context from the envelope's `traceparent` extension. */
+  creation: SpanContext | undefined;
+}
+
+/** How the consumer span is parented and labelled. */
+export interface ConsumerSpanSettings {
+  /** Queue group or durable. */
+  group: string | undefined;
+  /** `parent` or `link`. */
+  links: 'parent' | 'link';
+  /** `process` by default; `receive`-style names are not used. */
+  operationName: string;
+}

@@ -1,0 +1,64 @@
+import { AckPolicy, type Consumer, type ConsumerMessages, type JetStreamManager } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import { rawFromJs, giveUp, settle, type SettleSettings } from './jetstream-settle.ts';
+import { busLogger } from './handler-context.ts';
+import type { MessageProcessor } from './message-processor.ts';
+import type { BusSubscription, ConsumerSpec } from './types.ts';
+
+/**
+ * The durable pull consumer named by `spec`, created when missing (explicit ack, the filter, no
+ * server-side delivery limit so natsbus dead-letters after `maxDeliver`, ack wait above the timeout).
+ */
+export async function ensureConsumer(jsm: JetStreamManager, spec: ConsumerSpec, timeoutMs: number): Promise<void> {
+  try {
+    await jsm.consumers.info(spec.stream, spec.durable);
+  } catch (error) {
+    if ((error as Error)?.name !== 'ConsumerNotFoundError') throw error;
+    await jsm.consumers.add(spec.stream, {
+      durable_name: spec.durable,
+      ack_policy: AckPolicy.Explicit,
+      ack_wait: nanos(timeoutMs + 10_000),
+      max_deliver: -1,
+      ...(spec.filterSubject !== undefined ? { filter_subject: spec.filterSubject } : {}),
+    });
+  }
+}
+
+/**
+ * Processes a JetStream consumer's messages one at a time and settles each (ack, nak with backoff,
+ * term + dead letter). A message already delivered more than `maxDeliver` times (the process died
+ * while handling it) is dead-lettered without running the handler again.
+ */
+export async function runConsumer(
+  consumer: Consumer,
+  spec: ConsumerSpec,
+  processor: MessageProcessor,
+  settings: SettleSettings,
+  batchSize: number,
+): Promise<BusSubscription> {
+  const messages: ConsumerMessages = await consumer.consume({ max_messages: batchSize });
+  const loop = (async () => {
+    for await (const msg of messages) {
+      const raw = rawFromJs(msg, spec.stream);
+      if (msg.info.deliveryCount > settings.maxDeliver) {
+        await giveUp(msg, raw, 'max_deliver', 'delivered more than maxDeliver times', settings);
+        continue;
+      }
+      const outcome = await processor.process(raw);
+      await settle(msg, raw, outcome, settings).catch((error: unknown) =>
+        busLogger().error({ err: error, seq: msg.seq }, 'natsbus could not settle a message'),
+      );
+    }
+  })();
+  return {
+    unsubscribe() {
+      messages.stop();
+      processor.stop();
+    },
+    async drain() {
+      await messages.close();
+      await loop.catch(() => undefined);
+      processor.stop();
+    },
+  };
+}

@@ -1,0 +1,73 @@
+import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { busLogger } from './handler-context.ts';
+import { countRejected } from './bus-metrics.ts';
+import { publishDeadLetter } from './dead-letter.ts';
+import type { RawMessage } from './internal-types.ts';
+import type { Outcome } from './message-processor.ts';
+import type { JetStreamDelivery } from './types.ts';
+
+/** Retry and dead-letter settings of one consumer. */
+export interface SettleSettings {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  maxDeliver: number;
+  backoffMs: number[];
+  deadLetterSubject: string | undefined;
+  label: string;
+}
+
+/** natsbus's view of a JetStream message. */
+export function rawFromJs(msg: JsMsg, stream: string): RawMessage {
+  const delivery: JetStreamDelivery = { stream, streamSequence: msg.seq, deliveryCount: msg.info.deliveryCount };
+  return { subject: msg.subject, headers: msg.headers, data: msg.data, delivery };
+}
+
+/** Nak delay for the `deliveryCount`th delivery (the last entry repeats). */
+export function backoffFor(backoffMs: number[], deliveryCount: number): number {
+  return backoffMs[Math.min(deliveryCount - 1, backoffMs.length - 1)] ?? 0;
+}
+
+/**
+ * Acks, naks or terms one message after its outcome: ack on success; a retryable failure is naked
+ * with backoff until `maxDeliver`, then dead-lettered and termed; a refused message is dead-lettered
+ * and termed at once. When the dead-letter copy cannot be sent the message is naked instead, so
+ * nothing is lost.
+ */
+export async function settle(msg: JsMsg, raw: RawMessage, outcome: Outcome, settings: SettleSettings): Promise<void> {
+  if (outcome.ok) {
+    msg.ack();
+    return;
+  }
+  const deliveries = msg.info.deliveryCount;
+  if (outcome.retryable && deliveries < settings.maxDeliver) {
+    msg.nak(backoffFor(settings.backoffMs, deliveries));
+    return;
+  }
+  const reason = outcome.retryable ? 'max_deliver' : outcome.reason;
+  await giveUp(msg, raw, reason, outcome.error.message, settings);
+}
+
+/** Dead-letters (when configured) and terms; naks when the copy could not be sent. */
+export async function giveUp(
+  msg: JsMsg,
+  raw: RawMessage,
+  reason: string,
+  detail: string,
+  settings: SettleSettings,
+): Promise<void> {
+  if (reason === 'max_deliver') countRejected(reason, settings.label);
+  if (settings.deadLetterSubject !== undefined) {
+    const sent = await publishDeadLetter(settings.nc, settings.js, settings.deadLetterSubject, raw, reason, detail);
+    if (!sent) {
+      busLogger().error({ reason, seq: msg.seq }, 'natsbus could not dead-letter a message; it will be redelivered');
+      msg.nak(backoffFor(settings.backoffMs, msg.info.deliveryCount));
+      return;
+    }
+  }
+  busLogger().warn(
+    { reason, seq: msg.seq, deliveries: msg.info.deliveryCount, dead_letter: settings.deadLetterSubject },
+    `natsbus gave up on a message: ${detail}`,
+  );
+  msg.term(reason);
+}

@@ -1,0 +1,68 @@
+/**
+ * Attribute, metric and header names natsbus writes. Messaging names follow the OpenTelemetry
+ * messaging semantic conventions; CloudEvents names follow the CloudEvents span conventions.
+ */
+
+/** `messaging.system` */
+export const ATTR_MESSAGING_SYSTEM = 'messaging.system';
+/** `messaging.destination.name`: the NATS subject. */
+export const ATTR_MESSAGING_DESTINATION_NAME = 'messaging.destination.name';
+/** `messaging.operation.type`: `send`, `receive` or `process`. */
+export const ATTR_MESSAGING_OPERATION_TYPE = 'messaging.operation.type';
+/** `messaging.operation.name`: `publish`, `request`, `process`... */
+export const ATTR_MESSAGING_OPERATION_NAME = 'messaging.operation.name';
+/** `messaging.message.id`: the CloudEvent id. */
+export const ATTR_MESSAGING_MESSAGE_ID = 'messaging.message.id';
+/** `messaging.message.body.size` in bytes. */
+export const ATTR_MESSAGING_MESSAGE_BODY_SIZE = 'messaging.message.body.size';
+/** `messaging.consumer.group.name`: queue group or durable name. */
+export const ATTR_MESSAGING_CONSUMER_GROUP_NAME = 'messaging.consumer.group.name';
+/** `messaging.batch.message_count` on batch spans. */
+export const ATTR_MESSAGING_BATCH_MESSAGE_COUNT = 'messaging.batch.message_count';
+/** JetStream stream name. */
+export const ATTR_NATS_STREAM_NAME = 'messaging.nats.stream.name';
+/** JetStream stream sequence of the message. */
+export const ATTR_NATS_STREAM_SEQUENCE = 'messaging.nats.stream.sequence';
+/** JetStream consumer sequence of the message. */
+export const ATTR_NATS_CONSUMER_SEQUENCE = 'messaging.nats.consumer.sequence';
+/** JetStream delivery count (1 on the first delivery). */
+export const ATTR_NATS_DELIVERY_COUNT = 'messaging.nats.delivery.count';
+/** First stream sequence in a batch. */
+export const ATTR_NATS_BATCH_FIRST_SEQUENCE = 'messaging.nats.batch.first_sequence';
+/** Last stream sequence in a batch. */
+export const ATTR_NATS_BATCH_LAST_SEQUENCE = 'messaging.nats.batch.last_sequence';
+/** `cloudevents.event_id` */
+export const ATTR_CLOUDEVENTS_EVENT_ID = 'cloudevents.event_id';
+/** `cloudevents.event_type` */
+export const ATTR_CLOUDEVENTS_EVENT_TYPE = 'cloudevents.event_type';
+/** `cloudevents.event_source` */
+export const ATTR_CLOUDEVENTS_EVENT_SOURCE = 'cloudevents.event_source';
+/** `cloudevents.event_spec_version` */
+export const ATTR_CLOUDEVENTS_EVENT_SPEC_VERSION = 'cloudevents.event_spec_version';
+/** `cloudevents.event_subject` */
+export const ATTR_CLOUDEVENTS_EVENT_SUBJECT = 'cloudevents.event_subject';
+/** `error.type` */
+export const ATTR_ERROR_TYPE = 'error.type';
+
+/** Counter of messages refused before or by the handler, by `error.type` (the reason). */
+export const METRIC_MESSAGES_REJECTED = 'natsbus.messages.rejected';
+/** Counter of copies published to a dead-letter subject, by `error.type`. */
+export const METRIC_MESSAGES_DEAD_LETTERED = 'natsbus.messages.dead_lettered';
+/** Counter of handler failures (errors and timeouts), by `error.type`. */
+export const METRIC_HANDLER_FAILURES = 'natsbus.handler.failures';
+
+/** Dead-letter header: why the message was refused (a {@link RejectReason}). */
+export const HEADER_DEAD_LETTER_REASON = 'Natsbus-Dead-Letter-Reason';
+/** Dead-letter header: a short human-readable detail (never the payload). */
+export const HEADER_DEAD_LETTER_DETAIL = 'Natsbus-Dead-Letter-Detail';
+/** Dead-letter header: the subject the message arrived on. */
+export const HEADER_ORIGINAL_SUBJECT = 'Natsbus-Original-Subject';
+/** Dead-letter header: JetStream stream of the original message. */
+export const HEADER_ORIGINAL_STREAM = 'Natsbus-Original-Stream';
+/** Dead-letter header: JetStream stream sequence of the original message. */
+export const HEADER_ORIGINAL_SEQUENCE = 'Natsbus-Original-Sequence';
+/** Dead-letter header: JetStream delivery count when it was given up. */
+export const HEADER_DELIVERY_COUNT = 'Natsbus-Delivery-Count';
+
+/** Structured-mode content type. */
+export const CLOUDEVENTS_JSON = 'application/cloudevents+json';

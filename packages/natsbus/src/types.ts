@@ -1,0 +1,213 @@
+import type { Span } from '@opentelemetry/api';
+import type { Logger } from '@service-runtime/observability';
+import type { NatsConnection, ConnectionOptions, MsgHdrs } from '@nats-io/transport-node';
+import type { RejectReason } from './errors.ts';
+
+/** Attributes every CloudEvent carries once it is on the wire. */
+export interface CloudEventAttributes {
+  specversion: '1.0';
+  id: string;
+  source: string;
+  type: string;
+  subject?: string;
+  time?: string;
+  datacontenttype?: string;
+  dataschema?: string;
+  /** Distributed Tracing extension: the creation context, set once and never rewritten. */
+  traceparent?: string;
+  /** Distributed Tracing extension: the creation `tracestate`. */
+  tracestate?: string;
+}
+
+/** A received CloudEvent: attributes and extensions as properties, `data` decoded. */
+export interface CloudEvent<T = unknown> extends CloudEventAttributes {
+  data?: T;
+  /** Extension attributes (lower-case alphanumeric names). */
+  [extension: string]: unknown;
+}
+
+/**
+ * What `publish` takes: at least `type` and `data`. Missing `id`, `time`, `specversion` and `source`
+ * are filled in; a received event passed back in keeps its `id`, `source` and extensions.
+ */
+export interface EventInput<T = unknown> {
+  type: string;
+  data?: T;
+  id?: string;
+  source?: string;
+  specversion?: string;
+  subject?: string;
+  time?: string;
+  datacontenttype?: string;
+  dataschema?: string;
+  [extension: string]: unknown;
+}
+
+/** Options for `createBus`. Environment variables override them where one exists. */
+export interface BusOptions {
+  /** Servers to connect to (`nats://host:port`); ignored when `connection` is given. */
+  servers?: string | string[];
+  /** An existing connection to wrap; `close()` then leaves it open unless `closeConnection`. */
+  connection?: NatsConnection;
+  /** Close a wrapped `connection` on `close()`. Default false. */
+  closeConnection?: boolean;
+  /** The CloudEvents `source` of events this service creates, e.g. `/orders-service`. */
+  source: string;
+  /** Connection name shown by the server. */
+  name?: string;
+  /** Further `@nats-io/transport-node` connect options (credentials, reconnect...). */
+  connectOptions?: Omit<ConnectionOptions, 'servers' | 'name'>;
+  /** Subjects (NATS wildcards `*` and `>`) that get no trace context; `NATSBUS_EXTERNAL_SUBJECTS` adds to them. */
+  externalSubjects?: string[];
+  /** Default content mode of `publish`. Default `structured`. */
+  contentMode?: ContentMode;
+  /** Register `close()` with observability's `onShutdown`. Default true. */
+  closeOnShutdown?: boolean;
+}
+
+/** Structured: one JSON envelope; binary: `ce-*` headers and the data as the body. */
+export type ContentMode = 'structured' | 'binary';
+
+/** Options for `publish`. */
+export interface PublishOptions {
+  /** Content mode of this message; default the bus's. */
+  contentMode?: ContentMode;
+  /** Publish to JetStream and await the PubAck; `Nats-Msg-Id` is the event id (dedupe). */
+  jetstream?: boolean;
+  /** PubAck timeout for JetStream publishes. Default 5000. */
+  timeoutMs?: number;
+}
+
+/** What `publish` resolves to. */
+export interface PublishResult {
+  /** The CloudEvent id (generated or kept). */
+  id: string;
+  /** JetStream only: the stream and sequence that stored it. */
+  stream?: string;
+  seq?: number;
+  /** JetStream only: true when the server dropped it as a duplicate id. */
+  duplicate?: boolean;
+}
+
+/** What a handler gets besides the event. */
+export interface HandlerContext {
+  /** Subject the message arrived on. */
+  readonly subject: string;
+  /** NATS headers of the message, if any. */
+  readonly headers: MsgHdrs | undefined;
+  /** The CONSUMER span the handler runs in. */
+  readonly span: Span;
+  /** Logger bound to the subject and event id (and trace ids through the span). */
+  readonly logger: Logger;
+  /** JetStream only: delivery details. */
+  readonly jetstream?: JetStreamDelivery;
+}
+
+/** JetStream delivery details handed to handlers. */
+export interface JetStreamDelivery {
+  stream: string;
+  streamSequence: number;
+  deliveryCount: number;
+}
+
+/** Handles one event; may be async. A throw or rejection counts as a failure. */
+export type EventHandler<T = unknown> = (event: CloudEvent<T>, ctx: HandlerContext) => unknown;
+
+/** Returns `false` or throws to refuse the event's data (reason `validation_failed`). */
+export type Validator<T = unknown> = (data: unknown, event: CloudEvent<T>) => unknown;
+
+/** Options shared by `subscribe` and `consume`. */
+export interface HandlerOptions<T = unknown> {
+  /** Where refused and failed messages are republished unchanged. */
+  deadLetterSubject?: string;
+  /** `parent` (default): hop context is the parent; `link`: a new root with links. */
+  consumerLinks?: 'parent' | 'link';
+  /** Checks the decoded data before the handler runs. */
+  validate?: Validator<T>;
+  /** A handler still pending after this long is failed and the next message goes on. Default 30000. */
+  timeoutMs?: number;
+}
+
+/** Options for `subscribe`. */
+export interface SubscribeOptions<T = unknown> extends HandlerOptions<T> {
+  /** Queue group: each message goes to one member. */
+  queue?: string;
+}
+
+/** A live subscription or consumer. */
+export interface BusSubscription {
+  /** Stops delivery now; a handler already running finishes on its own. */
+  unsubscribe(): void;
+  /** Stops taking new messages and waits for the ones in hand. */
+  drain(): Promise<void>;
+}
+
+/** Which JetStream consumer to read. */
+export interface ConsumerSpec {
+  stream: string;
+  durable: string;
+  /** Created with this filter when the durable does not exist yet. */
+  filterSubject?: string;
+}
+
+/** Options for `consume` and `consumeBatch`. */
+export interface ConsumeOptions<T = unknown> extends HandlerOptions<T> {
+  /** Deliveries before giving up (term + dead letter). Default 5. */
+  maxDeliver?: number;
+  /** Nak delay per attempt (last entry repeats), or one delay for all. Default [1000, 5000, 30000]. */
+  backoffMs?: number | number[];
+  /** Messages pulled per request (and handed to a batch handler at most). Default 100 (batch 10). */
+  batchSize?: number;
+  /** Batch only: how long one fetch waits to fill a batch, at least 1000. Default 1000. */
+  maxWaitMs?: number;
+}
+
+/** Handles several JetStream events together; throwing fails (naks) all of them. */
+export type BatchHandler<T = unknown> = (events: CloudEvent<T>[], ctx: BatchContext) => unknown;
+
+/** What a batch handler gets besides the events. */
+export interface BatchContext {
+  readonly span: Span;
+  readonly logger: Logger;
+  readonly deliveries: JetStreamDelivery[];
+}
+
+/** Options for `ensureStream`. */
+export interface StreamSpec {
+  name: string;
+  subjects: string[];
+  /** Dedupe window for `Nats-Msg-Id` in milliseconds. Default 120000. */
+  duplicateWindowMs?: number;
+  /** `file` (default) or `memory`. */
+  storage?: 'file' | 'memory';
+}
+
+/** Options for `request`. */
+export interface RequestOptions extends Pick<PublishOptions, 'contentMode'> {
+  /** Default 5000. */
+  timeoutMs?: number;
+}
+
+/** Answers a request: the returned input is sent back as a CloudEvent. */
+export type ReplyHandler<T = unknown> = (event: CloudEvent<T>, ctx: HandlerContext) => EventInput | Promise<EventInput>;
+
+/** The bus. */
+export interface Bus {
+  /** The underlying connection (for things natsbus does not wrap). */
+  readonly connection: NatsConnection;
+  /** The CloudEvents `source` filled into new events. */
+  readonly source: string;
+  publish<T>(subject: string, event: EventInput<T>, options?: PublishOptions): Promise<PublishResult>;
+  subscribe<T>(subject: string, handler: EventHandler<T>, options?: SubscribeOptions<T>): BusSubscription;
+  request<T, R = unknown>(subject: string, event: EventInput<T>, options?: RequestOptions): Promise<CloudEvent<R>>;
+  reply<T>(subject: string, handler: ReplyHandler<T>, options?: SubscribeOptions<T>): BusSubscription;
+  ensureStream(spec: StreamSpec): Promise<void>;
+  consume<T>(spec: ConsumerSpec, handler: EventHandler<T>, options?: ConsumeOptions<T>): Promise<BusSubscription>;
+  consumeBatch<T>(spec: ConsumerSpec, handler: BatchHandler<T>, options?: ConsumeOptions<T>): Promise<BusSubscription>;
+  /** Sends every queued publish to the server and waits for it to acknowledge the flush. */
+  flush(): Promise<void>;
+  /** Drains subscriptions and consumers, flushes and closes. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export type { RejectReason };
