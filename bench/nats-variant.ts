@@ -1,0 +1,168 @@
+// One benchmark variant in its own process (global OTel state must not leak between variants).
+// Usage: node --conditions=source bench/nats-variant.ts <raw|straightforward|natsbus> <natsUrl> <count>
+// Prints one JSON line: { variant, count, seconds, msgsPerSec, health }.
+import { CloudEvent } from 'cloudevents';
+import { connect, headers } from '@nats-io/transport-node';
+import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
+import { initObservability } from '@service-runtime/observability';
+import { createBus } from '@service-runtime/natsbus';
+
+const [variant = 'raw', url = 'nats://127.0.0.1:4222', countText = '50000'] = process.argv.slice(2);
+const count = Number(countText);
+const warmup = Math.min(5000, Math.floor(count / 10));
+const subject = 'bench.orders';
+const payload = {
+  orderId: 'ord-000123',
+  customer: { id: 'cus-42', tier: 'gold' },
+  items: [
+    { sku: 'sku-1', qty: 2, price: 9.99 },
+    { sku: 'sku-2', qty: 1, price: 24.5 },
+  ],
+  total: 44.48,
+  currency: 'EUR',
+};
+const payloadJson = JSON.stringify(payload);
+
+type Runner = {
+  publish(i: number): Promise<unknown> | undefined;
+  received(): number;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+};
+
+async function rawRunner(): Promise<Runner> {
+  const pub = await connect({ servers: url });
+  const sub = await connect({ servers: url });
+  let received = 0;
+  sub.subscribe(subject, {
+    callback: (_e, msg) => {
+      JSON.parse(msg.string());
+      received++;
+    },
+  });
+  await sub.flush();
+  return {
+    publish(i) {
+      pub.publish(subject, payloadJson);
+      return i % 1000 === 999 ? pub.flush() : undefined;
+    },
+    received: () => received,
+    flush: () => pub.flush(),
+    close: async () => {
+      await pub.drain();
+      await sub.drain();
+    },
+  };
+}
+
+async function straightforwardRunner(): Promise<Runner> {
+  const pub = await connect({ servers: url });
+  const sub = await connect({ servers: url });
+  const tracer = trace.getTracer('bench-straightforward');
+  let received = 0;
+  sub.subscribe(subject, {
+    callback: (_e, msg) => {
+      const event = new CloudEvent(JSON.parse(msg.string()) as Record<string, unknown>);
+      const parent = propagation.extract(ROOT_CONTEXT, { traceparent: event['traceparent'] as string });
+      const span = tracer.startSpan(
+        `process ${subject}`,
+        {
+          kind: SpanKind.CONSUMER,
+          attributes: {
+            'messaging.system': 'nats',
+            'messaging.destination.name': subject,
+            'messaging.operation.type': 'process',
+            'cloudevents.event_id': event.id,
+          },
+        },
+        parent,
+      );
+      context.with(trace.setSpan(parent, span), () => {
+        received++;
+      });
+      span.end();
+    },
+  });
+  await sub.flush();
+  const publishEvent = async (data: unknown) => {
+    const span = tracer.startSpan(`send ${subject}`, {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        'messaging.system': 'nats',
+        'messaging.destination.name': subject,
+        'messaging.operation.type': 'send',
+      },
+    });
+    const carrier: Record<string, string> = {};
+    propagation.inject(trace.setSpan(context.active(), span), carrier);
+    const event = new CloudEvent({
+      type: 'order.created',
+      source: '/bench',
+      data,
+      traceparent: carrier['traceparent'],
+    });
+    span.setAttribute('cloudevents.event_id', event.id);
+    const h = headers();
+    h.set('content-type', 'application/cloudevents+json');
+    pub.publish(subject, JSON.stringify(event), { headers: h });
+    span.end();
+  };
+  return {
+    publish: () => publishEvent(payload),
+    received: () => received,
+    flush: () => pub.flush(),
+    close: async () => {
+      await pub.drain();
+      await sub.drain();
+    },
+  };
+}
+
+async function natsbusRunner(): Promise<Runner> {
+  const publisher = await createBus({ servers: url, source: '/bench', closeOnShutdown: false });
+  const consumer = await createBus({ servers: url, source: '/bench-consumer', closeOnShutdown: false });
+  let received = 0;
+  consumer.subscribe(subject, () => {
+    received++;
+  });
+  await consumer.flush();
+  return {
+    publish: () => publisher.publish(subject, { type: 'order.created', data: payload }),
+    received: () => received,
+    flush: () => publisher.flush(),
+    close: async () => {
+      await publisher.close();
+      await consumer.close();
+    },
+  };
+}
+
+const otel =
+  variant === 'raw' ? undefined : initObservability({ serviceName: `bench-${variant}`, handleSignals: false });
+const runner =
+  variant === 'raw'
+    ? await rawRunner()
+    : variant === 'straightforward'
+      ? await straightforwardRunner()
+      : await natsbusRunner();
+
+async function run(n: number, offset: number): Promise<number> {
+  const target = runner.received() + n;
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) {
+    const pending = runner.publish(offset + i);
+    if (pending !== undefined) await pending;
+  }
+  await runner.flush();
+  while (runner.received() < target) await new Promise((resolve) => setTimeout(resolve, 1));
+  await otel?.forceFlush();
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+await run(warmup, 0);
+const seconds = await run(count, warmup);
+const health = otel?.tracingHealth();
+await runner.close();
+await otel?.shutdown();
+console.log(JSON.stringify({ variant, count, seconds, msgsPerSec: count / seconds, health }));
+process.exit(0);

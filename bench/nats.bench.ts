@@ -1,0 +1,104 @@
+// npm run bench:nats — CloudEvents over NATS, side by side in one run against a local nats-server:
+//   raw @nats-io pub/sub (synchronous publish, flush every 1,000)
+//   the straightforward pattern (cloudevents SDK + manual PRODUCER/CONSUMER spans + inject), OTLP export
+//   natsbus at 100% sampling (OTLP export) and at 1% sampling, `await bus.publish()` per message.
+// Every variant runs in its own child process; spans go to a local discarding OTLP/HTTP sink.
+// BENCH_NATS_COUNT (default 60000) messages per measured run, BENCH_NATS_ROUNDS (default 2) rounds; best kept.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startNatsServer } from '../test/helpers/nats-server.ts';
+import { startDiscardingSink } from './nats-sink.ts';
+
+interface Result {
+  variant: string;
+  count: number;
+  seconds: number;
+  msgsPerSec: number;
+  health?: { exported: number; dropped: number; failed: number };
+}
+
+const count = Number(process.env['BENCH_NATS_COUNT'] ?? 60_000);
+const rounds = Number(process.env['BENCH_NATS_ROUNDS'] ?? 2);
+const child = fileURLToPath(new URL('./nats-variant.ts', import.meta.url));
+
+const variants: { label: string; kind: string; env: Record<string, string> }[] = [
+  { label: 'raw @nats-io pub/sub', kind: 'raw', env: {} },
+  {
+    label: 'straightforward (CE SDK + spans), 100%',
+    kind: 'straightforward',
+    env: { OTEL_TRACES_SAMPLER: 'always_on' },
+  },
+  { label: 'natsbus, 100% sampling', kind: 'natsbus', env: { OTEL_TRACES_SAMPLER: 'parentbased_always_on' } },
+  {
+    label: 'natsbus, 1% sampling',
+    kind: 'natsbus',
+    env: { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.01' },
+  },
+];
+
+function runVariant(kind: string, url: string, env: Record<string, string>): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(
+      process.execPath,
+      ['--disable-warning=ExperimentalWarning', '--conditions=source', child, kind, url, String(count)],
+      { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    proc.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    const killer = setTimeout(() => proc.kill('SIGKILL'), 90_000);
+    proc.once('exit', (code) => {
+      clearTimeout(killer);
+      const line = out
+        .trim()
+        .split('\n')
+        .reverse()
+        .find((l) => l.startsWith('{"variant"'));
+      if (code !== 0 || line === undefined) reject(new Error(`${kind} exited with ${code}: ${out.slice(-500)}`));
+      else resolve(JSON.parse(line) as Result);
+    });
+  });
+}
+
+await using server = await startNatsServer();
+const sink = await startDiscardingSink();
+const spanEnv = {
+  OTEL_TRACES_EXPORTER: 'otlp',
+  OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint,
+  OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+  OTEL_METRICS_EXPORTER: 'none',
+  OTEL_BSP_MAX_QUEUE_SIZE: '250000',
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '512',
+  OTEL_BSP_SCHEDULE_DELAY: '200',
+  LOG_LEVEL: 'warn',
+};
+const best = new Map<string, Result>();
+const started = Date.now();
+for (let round = 1; round <= rounds; round++) {
+  for (const v of variants) {
+    const result = await runVariant(v.kind, server.url, { ...spanEnv, ...v.env });
+    const previous = best.get(v.label);
+    if (previous === undefined || result.msgsPerSec > previous.msgsPerSec) best.set(v.label, result);
+    console.error(`round ${round} ${v.label}: ${Math.round(result.msgsPerSec)} msg/s`);
+  }
+}
+await sink.close();
+
+const raw = best.get(variants[0]!.label)!.msgsPerSec;
+const straightforward = best.get(variants[1]!.label)!.msgsPerSec;
+console.log(`\nnats-server ${server.url}, ${count} messages per run, best of ${rounds}, node ${process.version}\n`);
+console.log('| variant | msg/s | vs raw | vs straightforward | spans exported / dropped |');
+console.log('|---|---:|---:|---:|---:|');
+for (const v of variants) {
+  const r = best.get(v.label)!;
+  const spans = r.health ? `${r.health.exported} / ${r.health.dropped}` : '-';
+  console.log(
+    `| ${v.label} | ${Math.round(r.msgsPerSec).toLocaleString('en-US')} | ${(r.msgsPerSec / raw).toFixed(2)}× | ${(r.msgsPerSec / straightforward).toFixed(2)}× | ${spans} |`,
+  );
+}
+const full = best.get(variants[2]!.label)!.msgsPerSec / straightforward;
+const sampled = best.get(variants[3]!.label)!.msgsPerSec / raw;
+console.log(`\ntarget natsbus 100% ≥ 1.5× straightforward: ${full.toFixed(2)}× ${full >= 1.5 ? 'met' : 'NOT met'}`);
+console.log(`target natsbus 1% ≥ 0.4× raw: ${sampled.toFixed(2)}× ${sampled >= 0.4 ? 'met' : 'NOT met'}`);
+console.log(`total ${((Date.now() - started) / 1000).toFixed(0)} s`);
