@@ -1,7 +1,12 @@
 import { generateKeyPair, type KeyObject } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Provider from 'oidc-provider';
 
 /** Options for {@link startIdentityProvider}. */
 export interface IdentityProviderOptions {
@@ -48,6 +53,19 @@ export interface IdentityProvider extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+/** The parts of oidc-provider's API this fixture uses (the package ships no type declarations). */
+interface ProviderInstance {
+  callback(): (req: IncomingMessage, res: ServerResponse) => void;
+}
+interface ProviderModule {
+  default: (new (
+    issuer: string,
+    configuration: Record<string, unknown>,
+  ) => ProviderInstance) & {
+    errors: { InvalidTarget: new () => Error };
+  };
+}
+
 const DEFAULT_SCOPES = ['orders:read', 'orders:write'];
 const DEFAULT_RESOURCES = ['urn:service-runtime:orders'];
 
@@ -64,13 +82,14 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
   const introspectionPostClient = { clientId: 'gateway-post', clientSecret: 'gateway-post-secret-0123456789' };
   const received: ReceivedIntrospection[] = [];
 
-  let handler: ((req: never, res: never) => void) | undefined;
+  const { default: Provider } = (await import('oidc-provider' as string)) as ProviderModule;
+  let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   const server: Server = createServer((req, res) => {
     if (req.url?.startsWith('/token/introspection')) {
       const { authorization, ...headers } = req.headers;
       received.push({ headers, authorizationScheme: authorization?.split(' ')[0] });
     }
-    handler?.(req as never, res as never);
+    handler?.(req, res);
   });
   server.keepAliveTimeout = 1000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -129,7 +148,7 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
       },
     },
   });
-  handler = provider.callback() as never;
+  handler = provider.callback();
 
   const basic = (client: ProviderClient) =>
     `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret)}`).toString('base64')}`;

@@ -2,6 +2,7 @@ import { setupTestTelemetry, type TestTelemetry } from '@service-runtime/observa
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IntrospectionCache, tokenKey } from '../src/introspection-cache.ts';
 import { createIdentityClient } from '../src/index.ts';
+import { silentLogger } from './fixtures/captured-logger.ts';
 import { startStubServer, type StubServer } from './fixtures/stub-introspection-server.ts';
 
 const T0 = 1_800_000_000_000;
@@ -77,7 +78,7 @@ describe('caching in the client', () => {
   });
 
   const client = (cache?: false) =>
-    createIdentityClient({ introspectionUrl: stub.url, clientId: 'c', clientSecret: 's', cache });
+    createIdentityClient({ introspectionUrl: stub.url, clientId: 'c', clientSecret: 's', cache, logger: silentLogger });
 
   it('answers a repeated token from the cache, with an identity.cache=hit span', async () => {
     stub.reply(() => ({ body: { active: true, scope: 'a' } }));

@@ -2,6 +2,7 @@ import { setupTestTelemetry, type TestTelemetry } from '@service-runtime/observa
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createIdentityClient, requireAuth } from '../src/index.ts';
 import { startGuardedApp } from './fixtures/guarded-app.ts';
+import { silentLogger } from './fixtures/captured-logger.ts';
 import { startStubServer, type StubServer } from './fixtures/stub-introspection-server.ts';
 
 let telemetry: TestTelemetry;
@@ -18,6 +19,7 @@ beforeAll(async () => {
     introspectionUrl: stub.url,
     clientId: 'gateway',
     clientSecret: 's3cret',
+    logger: silentLogger,
     retry: false,
     breaker: false,
   });

@@ -1,0 +1,105 @@
+import { trace } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { setupTestTelemetry, type TestTelemetry } from '@service-runtime/observability/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIdentityClient, requireAuth } from '../src/index.ts';
+import { capturedLogger } from './fixtures/captured-logger.ts';
+import { startGuardedApp } from './fixtures/guarded-app.ts';
+import { startStubServer, type StubReply, type StubServer } from './fixtures/stub-introspection-server.ts';
+
+const TOKEN = 'SECRET-TOKEN-must-never-leak-7f3a9c';
+const CLIENT_SECRET = 'CLIENT-SECRET-must-never-leak-41be';
+const SUBJECT = 'alice-subject-8812';
+
+let telemetry: TestTelemetry;
+let stub: StubServer;
+
+beforeAll(async () => {
+  telemetry = setupTestTelemetry();
+  stub = await startStubServer();
+});
+afterAll(async () => {
+  await stub.close();
+  await telemetry.shutdown();
+});
+
+function dumpSpans(spans: ReadableSpan[]): string {
+  return JSON.stringify(
+    spans.map((span) => ({
+      name: span.name,
+      attributes: span.attributes,
+      events: span.events,
+      links: span.links,
+      status: span.status,
+    })),
+  );
+}
+
+const echoingReplies: StubReply[] = [
+  { body: { active: true, scope: 'orders:read', sub: SUBJECT, username: SUBJECT } },
+  { body: { active: false } },
+  { status: 500, body: `<html>error for token ${TOKEN}</html>`, contentType: 'text/html' },
+  { body: `<html>login page, token=${TOKEN}</html>`, contentType: 'text/html' },
+  { body: `{"active": "true", "token": "${TOKEN}"` },
+  { body: { active: 'yes', echoed: TOKEN } },
+  { destroy: true },
+  { hang: true },
+];
+
+describe('nothing secret in spans, logs, errors or responses', () => {
+  it('never records the token, the client secret, the Authorization header or the body', async () => {
+    const { logger, lines } = capturedLogger();
+    const messages: string[] = [];
+    for (const reply of echoingReplies) {
+      stub.reply(() => reply);
+      const identity = createIdentityClient({
+        introspectionUrl: stub.url,
+        clientId: 'gateway',
+        clientSecret: CLIENT_SECRET,
+        timeoutMs: 200,
+        retry: { attempts: 1, backoffMs: 1 },
+        breaker: { failureThreshold: 1, resetMs: 60_000 },
+        logger,
+      });
+      await trace.getTracer('test').startActiveSpan('request', async (span) => {
+        for (let i = 0; i < 2; i++) {
+          await identity.introspect(TOKEN).then(
+            () => undefined,
+            (error: Error) => messages.push(error.message, String(error.stack), JSON.stringify(error)),
+          );
+        }
+        span.end();
+      });
+    }
+    const everything = [dumpSpans(telemetry.spans()), ...lines, ...messages].join('\n');
+    expect(telemetry.spans().length).toBeGreaterThan(10);
+    expect(lines.length).toBeGreaterThan(3);
+    for (const secret of [TOKEN, CLIENT_SECRET, Buffer.from(`gateway:${CLIENT_SECRET}`).toString('base64'), SUBJECT])
+      expect(everything).not.toContain(secret);
+    expect(everything).not.toContain('login page');
+  });
+
+  it('records sub and username only when recordSubject is on', async () => {
+    stub.reply(() => ({ body: { active: true, sub: SUBJECT, username: 'alice' } }));
+    telemetry.reset();
+    const base = { introspectionUrl: stub.url, clientId: 'c', clientSecret: 's', cache: false as const };
+    await createIdentityClient(base).introspect('t1');
+    expect(dumpSpans(telemetry.spans())).not.toContain(SUBJECT);
+    telemetry.reset();
+    await createIdentityClient({ ...base, recordSubject: true }).introspect('t2');
+    expect(telemetry.spans()[0]?.attributes).toMatchObject({ 'user.id': SUBJECT, 'user.name': 'alice' });
+  });
+
+  it('does not echo the token in requireAuth refusals', async () => {
+    const identity = createIdentityClient({ introspectionUrl: stub.url, clientId: 'c', clientSecret: 's' });
+    await using app = await startGuardedApp({ '/orders': requireAuth(identity, { scopes: ['orders:admin'] }) });
+    for (const reply of [{ body: { active: false } }, { body: { active: true } }, { status: 500, body: TOKEN }]) {
+      stub.reply(() => reply);
+      identity.clearCache();
+      const response = await fetch(`${app.url}/orders`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      const text = `${[...response.headers].join('\n')}\n${await response.text()}`;
+      expect(response.status).toBeGreaterThanOrEqual(400);
+      expect(text).not.toContain(TOKEN);
+    }
+  });
+});
