@@ -21,7 +21,6 @@ const payload = {
   total: 44.48,
   currency: 'EUR',
 };
-const payloadJson = JSON.stringify(payload);
 
 type Runner = {
   publish(i: number): Promise<unknown> | undefined;
@@ -43,7 +42,7 @@ async function rawRunner(): Promise<Runner> {
   await sub.flush();
   return {
     publish(i) {
-      pub.publish(subject, payloadJson);
+      pub.publish(subject, JSON.stringify(payload));
       return i % 1000 === 999 ? pub.flush() : undefined;
     },
     received: () => received,

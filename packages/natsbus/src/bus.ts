@@ -176,10 +176,17 @@ export async function createBus(options: BusOptions): Promise<Bus> {
       const dead = deadLetterAfter(nc, opts.deadLetterSubject);
       const failed = replyOnFailure(deps);
       return track(
-        subscribeCore(nc, subject, opts.queue, processor, (msg, raw, outcome) => {
-          failed(msg, raw, outcome);
-          dead(msg, raw, outcome);
-        }),
+        subscribeCore(
+          nc,
+          subject,
+          opts.queue,
+          processor,
+          (msg, raw, outcome) => {
+            failed(msg, raw, outcome);
+            dead(msg, raw, outcome);
+          },
+          true,
+        ),
       );
     },
 

@@ -18,13 +18,21 @@ export function subscribeCore(
   queue: string | undefined,
   processor: MessageProcessor,
   after: AfterMessage,
+  replies = false,
 ): BusSubscription & { sub: Subscription } {
   const waiting: Msg[] = [];
   let busy = false;
   let idle: (() => void) | undefined;
 
+  // nats.js decodes the subject of every message on access; a literal subscription knows it already
+  const literal = !subject.includes('*') && !subject.includes('>');
   const run = (msg: Msg): void => {
-    const raw: RawMessage = { subject: msg.subject, headers: msg.headers, data: msg.data, reply: msg.reply };
+    const raw: RawMessage = {
+      subject: literal ? subject : msg.subject,
+      headers: msg.headers,
+      data: msg.data,
+      reply: replies ? msg.reply : undefined,
+    };
     const outcome = processor.process(raw);
     if (!(outcome instanceof Promise)) {
       after(msg, raw, outcome);

@@ -17,7 +17,7 @@ export function completeEvent(input: EventInput, defaultSource: string): CloudEv
   event.specversion = '1.0';
   event.id ??= randomUUID();
   event.source ??= defaultSource;
-  event.time ??= new Date().toISOString();
+  event.time ??= isoNow();
   if (event.data !== undefined && event.datacontenttype === undefined && !(event.data instanceof Uint8Array)) {
     event.datacontenttype = 'application/json';
   }
@@ -53,6 +53,19 @@ export function checkReceivedEvent(value: unknown): CloudEvent {
 }
 
 const REQUIRED = ['id', 'source', 'type'] as const;
+
+let lastMs = 0;
+let lastIso = '';
+
+/** `new Date().toISOString()`, formatted at most once per millisecond. */
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== lastMs) {
+    lastMs = now;
+    lastIso = new Date(now).toISOString();
+  }
+  return lastIso;
+}
 
 /** A copy of `event` without the Distributed Tracing extension (for external subjects). */
 export function withoutTraceContext(event: CloudEvent): CloudEvent {

@@ -64,9 +64,14 @@ function setHop(headers: MsgHdrs, traceparent: string, tracestate: string | unde
   if (tracestate !== undefined) headers.set('tracestate', tracestate);
 }
 
-/** Headers of a structured-mode message with nothing else to say; built once per bus. */
+/**
+ * Headers of a structured-mode message with nothing else to say, built and encoded once: nats.js
+ * calls `encode()` on every publish, so the shared template answers with the same bytes each time.
+ * Core publishes only (JetStream adds headers to the object it is given).
+ */
 export function structuredHeaders(): MsgHdrs {
   const headers = natsHeaders();
   headers.set('content-type', CLOUDEVENTS_JSON);
-  return headers;
+  const encoded = (headers as MsgHdrs & { encode(): Uint8Array }).encode();
+  return Object.create(headers, { encode: { value: () => encoded } }) as MsgHdrs;
 }

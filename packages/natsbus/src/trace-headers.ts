@@ -5,9 +5,6 @@ import { InvalidMessageError } from './errors.ts';
 /** W3C limits on `tracestate`. */
 const MAX_TRACESTATE_LENGTH = 512;
 const MAX_TRACESTATE_MEMBERS = 32;
-const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
-const ZERO_TRACE = '00000000000000000000000000000000';
-const ZERO_SPAN = '0000000000000000';
 
 /** `traceparent` of a span context (always W3C, whatever propagator is configured). */
 export function formatTraceparent(sc: SpanContext): string {
@@ -19,20 +16,14 @@ export function formatTraceparent(sc: SpanContext): string {
  * (`invalid_traceparent`, `invalid_tracestate`). Version ff, zero ids and bad hex are refused.
  */
 export function parseTraceContext(traceparent: string, tracestate: string | undefined): SpanContext {
-  const match = TRACEPARENT.exec(traceparent.trim());
-  if (
-    match === null ||
-    match[1] === 'ff' ||
-    (match[1] === '00' && match[5] !== undefined) ||
-    match[2] === ZERO_TRACE ||
-    match[3] === ZERO_SPAN
-  ) {
+  const value = traceparent.length === 55 ? traceparent : traceparent.trim();
+  if (!isWellFormed(value)) {
     throw new InvalidMessageError('invalid_traceparent', 'traceparent is not a valid W3C trace context');
   }
   const sc: SpanContext = {
-    traceId: match[2]!,
-    spanId: match[3]!,
-    traceFlags: Number.parseInt(match[4]!, 16) & 1,
+    traceId: value.slice(3, 35),
+    spanId: value.slice(36, 52),
+    traceFlags: Number.parseInt(value.slice(53, 55), 16) & 1,
     isRemote: true,
   };
   if (tracestate !== undefined && tracestate !== '') {
@@ -40,6 +31,26 @@ export function parseTraceContext(traceparent: string, tracestate: string | unde
     sc.traceState = createTraceState(tracestate);
   }
   return sc;
+}
+
+/** version-traceid-spanid-flags in lower-case hex; version ff, zero ids and bad lengths refused. */
+function isWellFormed(value: string): boolean {
+  if (value.length < 55) return false;
+  if (value.length > 55 && (value.charCodeAt(55) !== 45 || value.startsWith('00'))) return false;
+  if (value.charCodeAt(2) !== 45 || value.charCodeAt(35) !== 45 || value.charCodeAt(52) !== 45) return false;
+  if (value.startsWith('ff')) return false;
+  let traceZero = true;
+  let spanZero = true;
+  for (let i = 0; i < 55; i++) {
+    if (i === 2 || i === 35 || i === 52) continue;
+    const c = value.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+    if (c !== 48) {
+      if (i > 2 && i < 35) traceZero = false;
+      else if (i > 35 && i < 52) spanZero = false;
+    }
+  }
+  return !traceZero && !spanZero;
 }
 
 /** Refuses a `tracestate` over 512 characters or 32 members (W3C limits). */

@@ -1,13 +1,24 @@
-import { metrics, trace, type Meter, type Tracer } from '@opentelemetry/api';
+import { metrics, ProxyTracerProvider, trace, type Meter, type Tracer, type TracerProvider } from '@opentelemetry/api';
 
 /** Instrumentation scope name of natsbus spans and metrics. */
 export const SCOPE = '@service-runtime/natsbus';
 /** Version reported with the scope. */
 export const SCOPE_VERSION = '0.1.0';
 
-/** The natsbus tracer from the current global provider (looked up per call, so late init works). */
+let cached: { provider: TracerProvider; tracer: Tracer } | undefined;
+
+/**
+ * The natsbus tracer from the current global provider. `trace.getTracer` costs a few microseconds
+ * per call, so the tracer is cached and looked up again only when the global provider behind the
+ * API proxy changes (late `initObservability`, tests installing a new provider).
+ */
 export function getTracer(): Tracer {
-  return trace.getTracer(SCOPE, SCOPE_VERSION);
+  const global = trace.getTracerProvider();
+  const provider = global instanceof ProxyTracerProvider ? global.getDelegate() : global;
+  if (cached === undefined || cached.provider !== provider) {
+    cached = { provider, tracer: trace.getTracer(SCOPE, SCOPE_VERSION) };
+  }
+  return cached.tracer;
 }
 
 /** The natsbus meter from the current global provider. */
