@@ -1,4 +1,4 @@
-import { context, SpanKind, type Attributes, type Span } from '@opentelemetry/api';
+import { context, SpanKind, trace, type Attributes, type Span } from '@opentelemetry/api';
 import { recordError } from '@service-runtime/observability';
 import { CircuitBreaker } from './circuit-breaker.ts';
 import { resolveConfig } from './config.ts';
@@ -45,6 +45,12 @@ export function createIdentityClient(options: IdentityClientOptions = {}): Ident
     breaker,
     flights: new Map<string, Flight>(),
     serverAttributes,
+    lookupAttributes: {
+      hit: { ...serverAttributes, [ATTR_IDENTITY_CACHE]: 'hit' },
+      miss: { ...serverAttributes, [ATTR_IDENTITY_CACHE]: 'miss' },
+      coalesced: { ...serverAttributes, [ATTR_IDENTITY_CACHE]: 'coalesced' },
+      stale: { ...serverAttributes, [ATTR_IDENTITY_CACHE]: 'stale' },
+    },
   };
   const gauge: BreakerGauge = { state: () => breaker?.state ?? 'closed', attributes: serverAttributes };
   if (breaker) registerBreakerGauge(gauge);
@@ -71,22 +77,24 @@ async function introspect(state: ClientState, token: string, options: Introspect
 
   const cached = cache?.get(key, Date.now());
   if (cached !== undefined) {
-    lookups.add(1, { ...state.serverAttributes, [ATTR_IDENTITY_CACHE]: 'hit' });
-    const span = startLocalSpan(state, 'hit');
-    span.setAttribute(ATTR_IDENTITY_TOKEN_ACTIVE, cached.active);
-    if (state.config.recordSubject) recordSubject(span, cached);
-    span.end();
+    lookups.add(1, state.lookupAttributes.hit);
+    const active = trace.getActiveSpan();
+    if (active?.isRecording()) {
+      active.setAttribute(ATTR_IDENTITY_CACHE, 'hit');
+      active.setAttribute(ATTR_IDENTITY_TOKEN_ACTIVE, cached.active);
+      if (state.config.recordSubject) recordSubject(active, cached);
+    }
     return cached;
   }
 
   const inFlight = flights.get(key);
   if (inFlight !== undefined) {
-    lookups.add(1, { ...state.serverAttributes, [ATTR_IDENTITY_CACHE]: 'coalesced' });
+    lookups.add(1, state.lookupAttributes.coalesced);
     const span = startLocalSpan(state, 'coalesced', inFlight);
     return settleLocalSpan(state, span, awaitFlight(inFlight, options.signal));
   }
 
-  lookups.add(1, { ...state.serverAttributes, [ATTR_IDENTITY_CACHE]: 'miss' });
+  lookups.add(1, state.lookupAttributes.miss);
   const admission = breaker?.admit() ?? { allowed: true, probe: false };
   if (!admission.allowed) return breakerRejected(state, key, admission.retryAfterMs);
   const flight = startFlight(state, key, token, options.tokenTypeHint, context.active(), admission.probe);
@@ -101,7 +109,7 @@ function breakerRejected(state: ClientState, key: string, retryAfterMs: number):
     if (stale !== undefined) {
       span.setAttribute(ATTR_IDENTITY_CACHE, 'stale');
       span.setAttribute(ATTR_IDENTITY_TOKEN_ACTIVE, true);
-      getInstruments().lookups.add(1, { ...state.serverAttributes, [ATTR_IDENTITY_CACHE]: 'stale' });
+      getInstruments().lookups.add(1, state.lookupAttributes.stale);
       return stale;
     }
     const error = new IdentityUnavailableError('identity service circuit breaker is open', {
@@ -116,8 +124,8 @@ function breakerRejected(state: ClientState, key: string, retryAfterMs: number):
   }
 }
 
-/** An INTERNAL span for an introspection that makes no HTTP call; a joiner links to the caller's span. */
-function startLocalSpan(state: ClientState, cache: 'hit' | 'miss' | 'coalesced', flight?: Flight): Span {
+/** An INTERNAL span for a coalesced or fail-fast introspection; a joiner links to the CLIENT span it waits on. */
+function startLocalSpan(state: ClientState, cache: 'miss' | 'coalesced', flight?: Flight): Span {
   return getTracer().startSpan(SPAN_INTROSPECT, {
     kind: SpanKind.INTERNAL,
     attributes: { ...state.serverAttributes, [ATTR_IDENTITY_CACHE]: cache },

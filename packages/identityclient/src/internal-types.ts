@@ -62,4 +62,6 @@ export interface ClientState {
   readonly flights: Map<string, Flight>;
   /** `server.address` and `server.port`, shared by spans and metrics. */
   readonly serverAttributes: Attributes;
+  /** Counter attributes per outcome, built once so the hot path allocates nothing for them. */
+  readonly lookupAttributes: Readonly<Record<'hit' | 'miss' | 'coalesced' | 'stale', Attributes>>;
 }

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { CacheEntry } from './internal-types.ts';
 import type { CacheOptions, IntrospectionResult } from './types.ts';
 
 /** The cache key of a token: its SHA-256, so raw tokens never sit in memory as map keys or in heap dumps. */
 export function tokenKey(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
+  return hash('sha256', token, 'base64url');
 }
 
 /**

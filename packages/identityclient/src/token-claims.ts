@@ -29,10 +29,22 @@ export function checkTokenClaims(
   }
   const required = requirements.scopes ?? [];
   if (required.length > 0) {
-    const granted = new Set(result.scope === undefined ? [] : result.scope.split(' '));
+    const granted = grantedScopes(result);
     const missing = required.filter((scope) => !granted.has(scope));
     if (missing.length > 0) throw new InsufficientScopeError(required, missing);
   }
+}
+
+const scopeSets = new WeakMap<IntrospectionResult, ReadonlySet<string>>();
+
+/** The granted scopes as a set, parsed once per (frozen, cached) answer. */
+function grantedScopes(result: IntrospectionResult): ReadonlySet<string> {
+  let granted = scopeSets.get(result);
+  if (granted === undefined) {
+    granted = new Set(result.scope === undefined ? [] : result.scope.split(' '));
+    scopeSets.set(result, granted);
+  }
+  return granted;
 }
 
 function asList(value: string | readonly string[] | undefined): readonly string[] {

@@ -140,7 +140,7 @@ async function runFlight(
     if (stale === undefined) throw error;
     span.setAttribute(ATTR_IDENTITY_CACHE, 'stale');
     span.setAttribute(ATTR_IDENTITY_TOKEN_ACTIVE, true);
-    getInstruments().lookups.add(1, { ...state.serverAttributes, [ATTR_IDENTITY_CACHE]: 'stale' });
+    getInstruments().lookups.add(1, state.lookupAttributes.stale);
     return stale;
   } finally {
     state.flights.delete(key);

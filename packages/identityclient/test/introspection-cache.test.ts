@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import { setupTestTelemetry, type TestTelemetry } from '@service-runtime/observability/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IntrospectionCache, tokenKey } from '../src/introspection-cache.ts';
@@ -80,16 +81,20 @@ describe('caching in the client', () => {
   const client = (cache?: false) =>
     createIdentityClient({ introspectionUrl: stub.url, clientId: 'c', clientSecret: 's', cache, logger: silentLogger });
 
-  it('answers a repeated token from the cache, with an identity.cache=hit span', async () => {
+  it('answers a repeated token from the cache, marking the caller span identity.cache=hit', async () => {
     stub.reply(() => ({ body: { active: true, scope: 'a' } }));
     const identity = client();
     const before = stub.requests.length;
     await identity.introspect('repeat-me');
     telemetry.reset();
-    expect(await identity.introspect('repeat-me')).toMatchObject({ active: true, scope: 'a' });
+    await trace.getTracer('test').startActiveSpan('GET /orders', async (span) => {
+      expect(await identity.introspect('repeat-me')).toMatchObject({ active: true, scope: 'a' });
+      span.end();
+    });
     expect(stub.requests.length).toBe(before + 1);
-    const [span] = telemetry.spans();
-    expect(span?.attributes).toMatchObject({ 'identity.cache': 'hit', 'identity.token.active': true });
+    const spans = telemetry.spans();
+    expect(spans).toHaveLength(1);
+    expect(spans[0]?.attributes).toMatchObject({ 'identity.cache': 'hit', 'identity.token.active': true });
   });
 
   it('caches inactive answers too (negative caching), and evict() forgets a token', async () => {
