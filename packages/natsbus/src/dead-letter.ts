@@ -30,8 +30,9 @@ export function deadLetterHeaders(message: RawMessage, reason: string, detail: s
 
 /**
  * Republishes the message body unchanged (same bytes, original headers plus the reason headers) to
- * `target`. With a JetStream client the copy is confirmed by a PubAck when a stream captures the
- * subject, and falls back to a core publish when none does. Resolves false when it could not be sent.
+ * `target`. With a JetStream client (given when a stream captures `target`) the copy is confirmed
+ * by a PubAck, falling back to a core publish if the stream went away. Resolves false when the copy
+ * could not be sent (the JetStream consumer then naks instead of losing the message).
  */
 export async function publishDeadLetter(
   nc: NatsConnection,
@@ -60,9 +61,11 @@ export async function publishDeadLetter(
   }
 }
 
+/** No stream captures the subject: nats.js reports the missing responder as JetStreamNotEnabled. */
 function isNoStream(error: unknown): boolean {
-  const text = `${(error as Error)?.name ?? ''} ${(error as Error)?.message ?? ''}`.toLowerCase();
-  return text.includes('no responders') || text.includes('503');
+  const err = error as { name?: string; message?: string; cause?: { isNoResponders?: () => boolean } } | undefined;
+  if (err?.name === 'JetStreamNotEnabled' || err?.cause?.isNoResponders?.() === true) return true;
+  return `${err?.message ?? ''}`.toLowerCase().includes('no responders');
 }
 
 function headerSafe(text: string): string {

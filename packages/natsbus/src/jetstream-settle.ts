@@ -14,6 +14,8 @@ export interface SettleSettings {
   maxDeliver: number;
   backoffMs: number[];
   deadLetterSubject: string | undefined;
+  /** Set when a stream captures the dead-letter subject: copies then wait for a PubAck. */
+  deadLetterJs: JetStreamClient | undefined;
   label: string;
 }
 
@@ -58,7 +60,14 @@ export async function giveUp(
 ): Promise<void> {
   if (reason === 'max_deliver') countRejected(reason, settings.label);
   if (settings.deadLetterSubject !== undefined) {
-    const sent = await publishDeadLetter(settings.nc, settings.js, settings.deadLetterSubject, raw, reason, detail);
+    const sent = await publishDeadLetter(
+      settings.nc,
+      settings.deadLetterJs,
+      settings.deadLetterSubject,
+      raw,
+      reason,
+      detail,
+    );
     if (!sent) {
       busLogger().error({ reason, seq: msg.seq }, 'natsbus could not dead-letter a message; it will be redelivered');
       msg.nak(backoffFor(settings.backoffMs, msg.info.deliveryCount));

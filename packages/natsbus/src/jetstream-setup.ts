@@ -9,6 +9,16 @@ import type { BatchHandler, BusSubscription, ConsumeOptions, ConsumerSpec } from
 
 const DEFAULT_BACKOFF_MS = [1000, 5000, 30_000];
 
+/** True when a stream stores `subject`: dead letters then go through JetStream and wait for the PubAck. */
+async function capturedByStream(jsm: JetStreamManager, subject: string | undefined): Promise<boolean> {
+  if (subject === undefined) return false;
+  try {
+    return (await jsm.streams.find(subject)) !== '';
+  } catch {
+    return false;
+  }
+}
+
 /** Resolves consume options, ensures the durable consumer and starts the single or batch loop. */
 export async function consumeWith(
   clients: { nc: NatsConnection; js: JetStreamClient; jsm: JetStreamManager },
@@ -24,6 +34,7 @@ export async function consumeWith(
     maxDeliver: Math.max(1, options.maxDeliver ?? 5),
     backoffMs: typeof backoff === 'number' ? [backoff] : backoff.length > 0 ? backoff : [0],
     deadLetterSubject: options.deadLetterSubject,
+    deadLetterJs: (await capturedByStream(clients.jsm, options.deadLetterSubject)) ? clients.js : undefined,
     label: spec.durable,
   };
   await ensureConsumer(clients.jsm, spec, timeoutMs);
