@@ -113,7 +113,7 @@ describe('circuit breaker', () => {
   it('opens after failureThreshold consecutive failures, fails fast, half-opens a single probe, then closes', async () => {
     let healthy = false;
     stub.reply(() => (healthy ? { body: { active: true }, delayMs: 100 } : { status: 500, body: 'down' }));
-    const identity = client({ retry: false, breaker: { failureThreshold: 3, resetMs: 300 } });
+    const identity = client({ retry: false, breaker: { failureThreshold: 3, resetMs: 1500 } });
     for (let i = 0; i < 3; i++)
       await expect(identity.introspect(token())).rejects.toMatchObject({ reason: 'http_status' });
     expect(identity.breakerState).toBe('open');

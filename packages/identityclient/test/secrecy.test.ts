@@ -90,6 +90,15 @@ describe('nothing secret in spans, logs, errors or responses', () => {
     expect(telemetry.spans()[0]?.attributes).toMatchObject({ 'user.id': SUBJECT, 'user.name': 'alice' });
   });
 
+  it('records url.full without the query string', async () => {
+    stub.reply(() => ({ body: { active: true } }));
+    telemetry.reset();
+    const url = `${stub.url}?api_key=${CLIENT_SECRET}`;
+    await createIdentityClient({ introspectionUrl: url, clientId: 'c', clientSecret: 's' }).introspect('t3');
+    expect(telemetry.spans()[0]?.attributes['url.full']).toBe(stub.url);
+    expect(stub.requests.at(-1)?.form.get('token')).toBe('t3');
+  });
+
   it('does not echo the token in requireAuth refusals', async () => {
     const identity = createIdentityClient({ introspectionUrl: stub.url, clientId: 'c', clientSecret: 's' });
     await using app = await startGuardedApp({ '/orders': requireAuth(identity, { scopes: ['orders:admin'] }) });
