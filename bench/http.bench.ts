@@ -1,0 +1,134 @@
+/**
+ * `npm run bench:http`: bare Express, httpkit's createApp at 100% and 0% sampling, and Express under
+ * instrumentation-http + instrumentation-express, side by side in one run on loopback. Each server
+ * runs in its own child process; traced variants export OTLP http/protobuf to a local sink that
+ * answers 200 and discards. autocannon (50 connections) measures each variant in alternating rounds
+ * after a warm-up; figures are the mean of the rounds. Bounded: about two and a half minutes.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+const CONNECTIONS = 50;
+const WARMUP_SECONDS = 3;
+const ROUND_SECONDS = Number(process.env['BENCH_ROUND_SECONDS'] ?? 10);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const SERVER = fileURLToPath(new URL('./http-server.ts', import.meta.url));
+
+interface Variant {
+  label: string;
+  kind: 'bare' | 'httpkit' | 'auto';
+  env: Record<string, string>;
+}
+
+// A discarding OTLP sink: counts export requests and bytes, answers 200 with an empty body.
+let sinkRequests = 0;
+let sinkBytes = 0;
+const sink = createServer((req, res) => {
+  sinkRequests++;
+  req.on('data', (chunk: Buffer) => {
+    sinkBytes += chunk.length;
+  });
+  req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
+});
+await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+const endpoint = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
+
+const traced = {
+  OTEL_TRACES_EXPORTER: 'otlp',
+  OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+  OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+  OTEL_METRICS_EXPORTER: 'prometheus',
+};
+const variants: Variant[] = [
+  { label: 'bare Express', kind: 'bare', env: { OTEL_SDK_DISABLED: 'true' } },
+  { label: 'createApp, 100% sampled', kind: 'httpkit', env: { ...traced, OTEL_TRACES_SAMPLER: 'always_on' } },
+  {
+    label: 'createApp, sampled off',
+    kind: 'httpkit',
+    env: { ...traced, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0' },
+  },
+  { label: 'auto-instrumented Express', kind: 'auto', env: { ...traced, OTEL_TRACES_SAMPLER: 'always_on' } },
+];
+
+function start(variant: Variant): Promise<{ child: ChildProcess; url: string }> {
+  const child = fork(SERVER, [variant.kind], {
+    execPath: process.execPath,
+    execArgv: ['--conditions=source', '--disable-warning=ExperimentalWarning'],
+    env: { ...process.env, LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info', ...variant.env },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${variant.label} did not start`)), 30_000);
+    child.once('exit', (code) => reject(new Error(`${variant.label} exited with ${code}`)));
+    child.on('message', (message: { port?: number }) => {
+      if (message.port === undefined) return;
+      clearTimeout(timer);
+      resolve({ child, url: `http://127.0.0.1:${message.port}/users/42` });
+    });
+  });
+}
+
+function run(url: string, seconds: number): Promise<autocannon.Result> {
+  return autocannon({ url, connections: CONNECTIONS, duration: seconds });
+}
+
+function askHealth(child: ChildProcess): Promise<Record<string, number> | undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), 2000);
+    child.once('message', (message: { health?: Record<string, number> }) => {
+      clearTimeout(timer);
+      resolve(message.health);
+    });
+    child.send('health');
+  });
+}
+
+const started: { child: ChildProcess; url: string }[] = [];
+try {
+  for (const variant of variants) started.push(await start(variant));
+  console.log(`warming up (${WARMUP_SECONDS}s each)...`);
+  for (const { url } of started) await run(url, WARMUP_SECONDS);
+  const rps: number[][] = variants.map(() => []);
+  const p99: number[][] = variants.map(() => []);
+  const errors: number[] = variants.map(() => 0);
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const [i, { url }] of started.entries()) {
+      const result = await run(url, ROUND_SECONDS);
+      rps[i]!.push(result.requests.average);
+      p99[i]!.push(result.latency.p99);
+      errors[i]! += result.errors + result.non2xx + result.timeouts;
+      console.log(`round ${round} ${variants[i]!.label}: ${Math.round(result.requests.average)} req/s`);
+    }
+  }
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  const base = mean(rps[0]!);
+  const auto = mean(rps[3]!);
+  const rows = variants.map((variant, i) => {
+    const value = mean(rps[i]!);
+    return {
+      variant: variant.label,
+      'req/s': Math.round(value),
+      'p99 ms': Math.round(mean(p99[i]!) * 10) / 10,
+      'vs bare': `${(value / base).toFixed(2)}×`,
+      'vs auto': `${(value / auto).toFixed(2)}×`,
+      errors: errors[i],
+    };
+  });
+  console.log(
+    `\nautocannon -c ${CONNECTIONS}, ${ROUNDS} rounds × ${ROUND_SECONDS}s per variant, GET /users/:id, node ${process.version}`,
+  );
+  console.table(rows);
+  for (const [i, { child }] of started.entries()) {
+    if (variants[i]!.kind === 'bare') continue;
+    const health = await askHealth(child);
+    console.log(`${variants[i]!.label}: tracing health ${JSON.stringify(health)}`);
+  }
+  console.log(`OTLP sink: ${sinkRequests} export requests, ${(sinkBytes / 1e6).toFixed(1)} MB`);
+} finally {
+  for (const { child } of started) child.kill();
+  sink.close();
+  sink.closeAllConnections();
+}
