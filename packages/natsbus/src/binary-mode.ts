@@ -17,12 +17,20 @@ export function encodeBinary(event: CloudEvent, into: MsgHdrs = natsHeaders()): 
     if (key === 'datacontenttype') into.set('content-type', percentEncode(String(value)));
     else into.set(PREFIX + key, percentEncode(String(value)));
   }
-  return { headers: into, body: encodeData(event.data, event.datacontenttype) };
+  const data = event.data;
+  if (event.datacontenttype === undefined && data !== undefined && !(data instanceof Uint8Array)) {
+    into.set('content-type', 'application/json');
+  }
+  return { headers: into, body: encodeData(data, event.datacontenttype) };
 }
 
 /** True when the headers carry a binary-mode CloudEvent. */
 export function isBinaryMode(headers: MsgHdrs | undefined): boolean {
   if (headers === undefined) return false;
+  // a binary-mode event has at least ce-specversion, ce-id, ce-source and ce-type
+  const size = (headers as { size?: () => number }).size?.();
+  if (size !== undefined && size < 4) return false;
+  if (headers.has('ce-specversion')) return true;
   for (const key of headers.keys()) if (key.toLowerCase() === 'ce-specversion') return true;
   return false;
 }

@@ -4,6 +4,7 @@ import type { CloudEvent, EventInput } from './types.ts';
 
 /**
  * The event to send: `input` with `id`, `time`, `specversion` and `source` filled in when missing.
+ * No default `datacontenttype`: absent means JSON in both modes, and the envelope stays smaller.
  * A received event passed back in keeps its id, source and every extension, trace ones included.
  */
 export function completeEvent(input: EventInput, defaultSource: string): CloudEvent {
@@ -18,9 +19,6 @@ export function completeEvent(input: EventInput, defaultSource: string): CloudEv
   event.id ??= randomUUID();
   event.source ??= defaultSource;
   event.time ??= isoNow();
-  if (event.data !== undefined && event.datacontenttype === undefined && !(event.data instanceof Uint8Array)) {
-    event.datacontenttype = 'application/json';
-  }
   return event;
 }
 
