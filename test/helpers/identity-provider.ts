@@ -16,6 +16,16 @@ export interface IdentityProviderOptions {
   tokenTtlSeconds?: number;
   /** Resource indicators (audiences) a token may be minted for. Default `['urn:service-runtime:orders']`. */
   resources?: string[];
+  /** Port to listen on (127.0.0.1); default a free one. */
+  port?: number;
+  /** Credentials of the client_credentials client; default fixed test values. */
+  tokenClient?: ProviderClient;
+  /** Credentials of the resource server's introspection client; default fixed test values. */
+  introspectionClient?: ProviderClient;
+  /** Wraps the provider's request handler, e.g. in an httpkit app so the provider gets server spans. */
+  wrap?: (
+    handler: (req: IncomingMessage, res: ServerResponse) => void,
+  ) => (req: IncomingMessage, res: ServerResponse) => void;
 }
 
 /** A confidential client registered at the provider. */
@@ -77,22 +87,30 @@ const DEFAULT_RESOURCES = ['urn:service-runtime:orders'];
 export async function startIdentityProvider(options: IdentityProviderOptions = {}): Promise<IdentityProvider> {
   const scopes = options.scopes ?? DEFAULT_SCOPES;
   const resources = options.resources ?? DEFAULT_RESOURCES;
-  const tokenClient = { clientId: 'orders-client', clientSecret: 'orders-client-secret-0123456789' };
-  const introspectionClient = { clientId: 'gateway', clientSecret: 'gateway-secret-0123456789abcdef' };
+  const tokenClient = options.tokenClient ?? {
+    clientId: 'orders-client',
+    clientSecret: 'orders-client-secret-0123456789',
+  };
+  const introspectionClient = options.introspectionClient ?? {
+    clientId: 'gateway',
+    clientSecret: 'gateway-secret-0123456789abcdef',
+  };
   const introspectionPostClient = { clientId: 'gateway-post', clientSecret: 'gateway-post-secret-0123456789' };
   const received: ReceivedIntrospection[] = [];
 
   const { default: Provider } = (await import('oidc-provider' as string)) as ProviderModule;
   let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const serve = (req: IncomingMessage, res: ServerResponse) => handler?.(req, res);
+  const wrapped = options.wrap ? options.wrap(serve) : serve;
   const server: Server = createServer((req, res) => {
     if (req.url?.startsWith('/token/introspection')) {
       const { authorization, ...headers } = req.headers;
       received.push({ headers, authorizationScheme: authorization?.split(' ')[0] });
     }
-    handler?.(req, res);
+    wrapped(req, res);
   });
   server.keepAliveTimeout = 1000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const issuer = `http://127.0.0.1:${port}`;
 

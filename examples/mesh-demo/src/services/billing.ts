@@ -1,0 +1,20 @@
+// billing: a plain httpkit service. Its SERVER span continues the worker's trace.
+import { randomUUID } from 'node:crypto';
+import { createApp, listen } from '@service-runtime/httpkit';
+import { announceReady } from './ready.ts';
+
+const app = createApp();
+app.post('/invoices', (req, res) => {
+  const { orderId, amountCents } = (req.body ?? {}) as { orderId?: unknown; amountCents?: unknown };
+  if (typeof orderId !== 'string' || typeof amountCents !== 'number') {
+    res
+      .status(400)
+      .type('application/problem+json')
+      .json({ title: 'orderId and amountCents are required', status: 400 });
+    return;
+  }
+  res.status(201).json({ invoiceId: randomUUID(), orderId, amountCents });
+});
+
+const server = await listen(app, { port: Number(process.env['PORT'] ?? 0), host: '127.0.0.1' });
+announceReady({ url: server.url });
