@@ -1,3 +1,4 @@
+import type { Logger } from '@service-runtime/observability';
 import type { ReadinessCheck } from './types.ts';
 
 /** What httpkit keeps per Express app: readiness checks and whether it is draining. */
@@ -5,6 +6,8 @@ export interface AppState {
   draining: boolean;
   readonly checks: Map<string, ReadinessCheck>;
   readinessTimeoutMs: number;
+  /** Logger for failed readiness checks; default httpkit's child of the observability logger. */
+  logger: Logger | undefined;
   /** Whether `listen` already mounted the 404 and error handlers. */
   finalized: boolean;
 }
@@ -15,7 +18,7 @@ const states = new WeakMap<object, AppState>();
 export function appState(app: object): AppState {
   let state = states.get(app);
   if (state === undefined) {
-    state = { draining: false, checks: new Map(), readinessTimeoutMs: 2000, finalized: false };
+    state = { draining: false, checks: new Map(), readinessTimeoutMs: 2000, logger: undefined, finalized: false };
     states.set(app, state);
   }
   return state;

@@ -18,6 +18,7 @@ export function createApp(options: CreateAppOptions = {}): Express {
   const app = express();
   app.disable('x-powered-by');
   const state = appState(app);
+  state.logger = options.logger;
   if (options.readinessTimeoutMs !== undefined) state.readinessTimeoutMs = options.readinessTimeoutMs;
   app.use(tracingMiddleware(resolveObservers(options, true, true)));
   app.use(requestId());

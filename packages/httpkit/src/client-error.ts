@@ -24,8 +24,9 @@ const STATUS_BY_CODE: Record<string, number> = {
  */
 export function onClientError(error: Error & { code?: string }, socket: Duplex): void {
   const code = error.code ?? '';
-  const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-  if (!(code.startsWith('HPE_') || code in STATUS_BY_CODE) || !socket.writable || inFlight?.headersSent === true) {
+  // A request already in progress on this socket has its own span, which ends as aborted.
+  const inFlight = (socket as { _httpMessage?: unknown })._httpMessage;
+  if (!(code.startsWith('HPE_') || code in STATUS_BY_CODE) || !socket.writable || inFlight != null) {
     socket.destroy();
     return;
   }

@@ -56,7 +56,7 @@ async function readiness(app: AppState, res: Response): Promise<void> {
       } catch (error) {
         ready = false;
         checks[name] = 'failed';
-        httpkitLogger().warn({ err: error, check: name }, 'readiness check failed');
+        (app.logger ?? httpkitLogger()).warn({ err: error, check: name }, 'readiness check failed');
       }
     }),
   );

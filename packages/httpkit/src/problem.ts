@@ -58,10 +58,10 @@ export function notFound(): RequestHandler {
 export function errorHandler(): ErrorRequestHandler {
   return function httpkitErrorHandler(error: unknown, req: Request, res: Response, _next: NextFunction): void {
     const state = stateOf(res);
-    if (state !== undefined) state.error = error;
     const { status, detail } = classify(error);
     const span: Span | undefined = state?.span ?? trace.getActiveSpan();
     if (status >= 500) {
+      if (state !== undefined) state.error = error;
       if (span !== undefined) recordError(span, error);
       (state?.observers.logger ?? httpkitLogger()).error({ err: error, method: req.method }, 'request failed');
     }

@@ -22,7 +22,7 @@ export class RequestState {
   readonly rpc: RpcMetadata | undefined;
   readonly observers: RequestObservers;
   readonly startTime: number;
-  /** The error the error handler saw, if any. */
+  /** The error the error handler recorded on the span (a 5xx), if any. */
   error: unknown = undefined;
   /** Set by the 404 handler: no route handled the request, so the span is named by method alone. */
   unmatched = false;
