@@ -1,16 +1,13 @@
 // billing: a plain httpkit service. Its SERVER span continues the worker's trace.
 import { randomUUID } from 'node:crypto';
-import { createApp, listen } from '@service-runtime/httpkit';
+import { createApp, listen, sendProblem } from '@service-runtime/httpkit';
 import { announceReady } from './ready.ts';
 
 const app = createApp();
 app.post('/invoices', (req, res) => {
   const { orderId, amountCents } = (req.body ?? {}) as { orderId?: unknown; amountCents?: unknown };
   if (typeof orderId !== 'string' || typeof amountCents !== 'number') {
-    res
-      .status(400)
-      .type('application/problem+json')
-      .json({ title: 'orderId and amountCents are required', status: 400 });
+    sendProblem(res, 400, 'orderId (string) and amountCents (number) are required');
     return;
   }
   res.status(201).json({ invoiceId: randomUUID(), orderId, amountCents });

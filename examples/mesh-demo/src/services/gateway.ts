@@ -1,6 +1,6 @@
 // gateway: POST /orders behind requireAuth (scope orders:write), publishes order.created to JetStream.
 import { randomUUID } from 'node:crypto';
-import { addReadinessCheck, createApp, listen } from '@service-runtime/httpkit';
+import { addReadinessCheck, createApp, listen, sendProblem } from '@service-runtime/httpkit';
 import { createIdentityClient, requireAuth } from '@service-runtime/identityclient';
 import { createBus } from '@service-runtime/natsbus';
 import { getTraceIds } from '@service-runtime/observability';
@@ -19,12 +19,7 @@ addReadinessCheck(app, 'nats', () => {
 app.post('/orders', requireAuth(identity, { scopes: ['orders:write'] }), async (req, res) => {
   const { sku, quantity } = (req.body ?? {}) as { sku?: unknown; quantity?: unknown };
   if (typeof sku !== 'string' || !Number.isInteger(quantity) || (quantity as number) < 1) {
-    res.status(400).type('application/problem+json').json({
-      type: 'about:blank',
-      title: 'sku (string) and quantity (positive integer) are required',
-      status: 400,
-      trace_id: getTraceIds().trace_id,
-    });
+    sendProblem(res, 400, 'sku (string) and quantity (positive integer) are required');
     return;
   }
   const order: OrderCreated = {
