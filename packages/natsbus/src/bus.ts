@@ -6,6 +6,7 @@ import { deadLetterAfter, subscribeCore } from './core-subscriber.ts';
 import { completeEvent } from './envelope.ts';
 import { PublishError } from './errors.ts';
 import { busLogger } from './handler-context.ts';
+import { publishJetStream } from './jetstream-publish.ts';
 import { ensureStream } from './jetstream-streams.ts';
 import { consumeWith } from './jetstream-setup.ts';
 import { MessageProcessor } from './message-processor.ts';
@@ -118,28 +119,33 @@ export async function createBus(options: BusOptions): Promise<Bus> {
         }
         if (jetstreamPublish) {
           queue.flush();
-          return client()
-            .publish(subject, out.body, {
+          return publishJetStream(
+            client(),
+            subject,
+            out.body,
+            {
               headers: out.headers,
               msgID: event.id,
-              timeout: publishOptions.timeoutMs ?? 5000,
-            })
-            .then(
-              (ack): PublishResult => {
-                span.end();
-                return { id: event.id, stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
-              },
-              (error: unknown) => {
-                const err = new PublishError(
-                  `JetStream publish to ${subject} failed: ${(error as Error)?.message}`,
-                  'jetstream_publish_failed',
-                  { cause: error },
-                );
-                recordError(span, err);
-                span.end();
-                throw err;
-              },
-            );
+              timeoutMs: publishOptions.timeoutMs ?? 5000,
+              retryForMs: publishOptions.retryForMs ?? 0,
+            },
+            (error, attempt) => span.addEvent('retry', { attempt, 'error.type': (error as Error)?.name ?? 'Error' }),
+          ).then(
+            (ack): PublishResult => {
+              span.end();
+              return { id: event.id, stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
+            },
+            (error: unknown) => {
+              const err = new PublishError(
+                `JetStream publish to ${subject} failed: ${(error as Error)?.message}`,
+                'jetstream_publish_failed',
+                { cause: error },
+              );
+              recordError(span, err);
+              span.end();
+              throw err;
+            },
+          );
         }
         const handedOver = queue.push(subject, out.body, out.headers);
         span.end();

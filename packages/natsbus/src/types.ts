@@ -76,6 +76,13 @@ export interface PublishOptions {
   jetstream?: boolean;
   /** PubAck timeout for JetStream publishes. Default 5000. */
   timeoutMs?: number;
+  /**
+   * JetStream only: keep retrying a publish that timed out, found no responders, lost its
+   * connection or met a 5xx JetStream answer (no leader yet), with a growing pause, for up to this
+   * many ms. Safe: the retry carries the same `Nats-Msg-Id`, so the stream stores the event once.
+   * Default 0 (one attempt).
+   */
+  retryForMs?: number;
 }
 
 /** What `publish` resolves to. */
