@@ -43,11 +43,15 @@ export function renderWaterfall(trace: readonly OtlpSpan[], allSpans: readonly O
   }
   const total = Number(end - start) || 1;
   const rows: string[] = [];
-  const nameWidth = 44;
+  const nameWidth = 52;
 
   const visit = (span: OtlpSpan, depth: number) => {
     const service = String(span.resource['service.name'] ?? '?');
-    const label = `${'  '.repeat(depth)}${service}: ${span.name}`;
+    const target =
+      span.kind === 3 && span.attributes['server.address']
+        ? ` → ${span.attributes['server.address']}:${span.attributes['server.port']}`
+        : '';
+    const label = `${'  '.repeat(depth)}${service}: ${span.name}${target}`;
     const offset = Math.floor((Number(span.startTimeUnixNano - start) / total) * BAR_WIDTH);
     const width = Math.max(1, Math.round((Number(span.endTimeUnixNano - span.startTimeUnixNano) / total) * BAR_WIDTH));
     const bar =
