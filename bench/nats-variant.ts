@@ -1,6 +1,6 @@
 // One benchmark variant in its own process (global OTel state must not leak between variants).
 // Usage: node --conditions=source bench/nats-variant.ts <raw|straightforward|natsbus> <natsUrl> <count>
-// Prints one JSON line: { variant, count, seconds, msgsPerSec, health }.
+// Prints one JSON line: { variant, count, seconds, msgsPerSec, cpuMicrosPerMsg, health }.
 import { CloudEvent } from 'cloudevents';
 import { connect, headers } from '@nats-io/transport-node';
 import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
@@ -145,8 +145,11 @@ const runner =
       ? await straightforwardRunner()
       : await natsbusRunner();
 
+let cpuMicros = 0;
+
 async function run(n: number, offset: number): Promise<number> {
   const target = runner.received() + n;
+  const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
   for (let i = 0; i < n; i++) {
     const pending = runner.publish(offset + i);
@@ -155,7 +158,10 @@ async function run(n: number, offset: number): Promise<number> {
   await runner.flush();
   while (runner.received() < target) await new Promise((resolve) => setTimeout(resolve, 1));
   await otel?.forceFlush();
-  return Number(process.hrtime.bigint() - started) / 1e9;
+  const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+  const used = process.cpuUsage(cpu);
+  cpuMicros = used.user + used.system;
+  return elapsed;
 }
 
 await run(warmup, 0);
@@ -163,5 +169,7 @@ const seconds = await run(count, warmup);
 const health = otel?.tracingHealth();
 await runner.close();
 await otel?.shutdown();
-console.log(JSON.stringify({ variant, count, seconds, msgsPerSec: count / seconds, health }));
+console.log(
+  JSON.stringify({ variant, count, seconds, msgsPerSec: count / seconds, cpuMicrosPerMsg: cpuMicros / count, health }),
+);
 process.exit(0);

@@ -147,9 +147,9 @@ export async function createBus(options: BusOptions): Promise<Bus> {
             },
           );
         }
-        const handedOver = queue.push(subject, out.body, out.headers);
+        const handedOver = queue.push<PublishResult>(subject, out.body, out.headers, { id: event.id });
         span.end();
-        return handedOver.then(() => ({ id: event.id }));
+        return handedOver;
       } catch (error) {
         recordError(span, error);
         span.end();

@@ -7,20 +7,17 @@ import {
   ATTR_CLOUDEVENTS_EVENT_SUBJECT,
   ATTR_CLOUDEVENTS_EVENT_TYPE,
   ATTR_MESSAGING_CONSUMER_GROUP_NAME,
-  ATTR_MESSAGING_DESTINATION_NAME,
   ATTR_MESSAGING_MESSAGE_BODY_SIZE,
   ATTR_MESSAGING_MESSAGE_ID,
   ATTR_MESSAGING_OPERATION_NAME,
-  ATTR_MESSAGING_OPERATION_TYPE,
-  ATTR_MESSAGING_SYSTEM,
   ATTR_NATS_DELIVERY_COUNT,
   ATTR_NATS_STREAM_NAME,
   ATTR_NATS_STREAM_SEQUENCE,
 } from './semconv.ts';
 import { sameSpan } from './trace-headers.ts';
-import { getTracer, SpanNames } from './tracer.ts';
+import { getTracer, SpanStarts } from './tracer.ts';
 
-const names = new SpanNames('process');
+const starts = new SpanStarts('process', SpanKind.CONSUMER);
 
 /** A started consumer span and the context the handler runs in. */
 export interface ConsumerSpan {
@@ -52,20 +49,12 @@ export function startConsumerSpan(
       if (creation !== undefined && !sameSpan(hop, creation)) links.push({ context: creation });
     }
   }
-  const span = getTracer().startSpan(
-    names.for(message.subject),
-    {
-      kind: SpanKind.CONSUMER,
-      attributes: {
-        [ATTR_MESSAGING_SYSTEM]: 'nats',
-        [ATTR_MESSAGING_DESTINATION_NAME]: message.subject,
-        [ATTR_MESSAGING_OPERATION_TYPE]: 'process',
-      },
-      ...(links !== undefined ? { links } : {}),
-      ...(settings.links === 'link' ? { root: true } : {}),
-    },
-    parent,
-  );
+  const start = starts.for(message.subject);
+  const options =
+    links === undefined && settings.links === 'parent'
+      ? start.options
+      : { kind: SpanKind.CONSUMER, attributes: start.attributes, links, root: settings.links === 'link' };
+  const span = getTracer().startSpan(start.name, options, parent);
   if (span.isRecording()) setConsumerAttributes(span, message, decoded, settings);
   return { span, context: trace.setSpan(parent, span) };
 }
@@ -87,12 +76,10 @@ function setConsumerAttributes(
   }
   const event = decoded?.event;
   if (event === undefined) return;
-  span.setAttributes({
-    [ATTR_MESSAGING_MESSAGE_ID]: event.id,
-    [ATTR_CLOUDEVENTS_EVENT_ID]: event.id,
-    [ATTR_CLOUDEVENTS_EVENT_TYPE]: event.type,
-    [ATTR_CLOUDEVENTS_EVENT_SOURCE]: event.source,
-    [ATTR_CLOUDEVENTS_EVENT_SPEC_VERSION]: event.specversion,
-  });
+  span.setAttribute(ATTR_MESSAGING_MESSAGE_ID, event.id);
+  span.setAttribute(ATTR_CLOUDEVENTS_EVENT_ID, event.id);
+  span.setAttribute(ATTR_CLOUDEVENTS_EVENT_TYPE, event.type);
+  span.setAttribute(ATTR_CLOUDEVENTS_EVENT_SOURCE, event.source);
+  span.setAttribute(ATTR_CLOUDEVENTS_EVENT_SPEC_VERSION, event.specversion);
   if (typeof event.subject === 'string') span.setAttribute(ATTR_CLOUDEVENTS_EVENT_SUBJECT, event.subject);
 }

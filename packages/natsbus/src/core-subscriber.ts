@@ -1,4 +1,5 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { CoreMessage } from './core-message.ts';
 import { publishDeadLetter } from './dead-letter.ts';
 import type { RawMessage } from './internal-types.ts';
 import type { MessageProcessor, Outcome } from './message-processor.ts';
@@ -27,12 +28,7 @@ export function subscribeCore(
   // nats.js decodes the subject of every message on access; a literal subscription knows it already
   const literal = !subject.includes('*') && !subject.includes('>');
   const run = (msg: Msg): void => {
-    const raw: RawMessage = {
-      subject: literal ? subject : msg.subject,
-      headers: msg.headers,
-      data: msg.data,
-      reply: replies ? msg.reply : undefined,
-    };
+    const raw: RawMessage = new CoreMessage(msg, literal ? subject : msg.subject, replies);
     const outcome = processor.process(raw);
     if (!(outcome instanceof Promise)) {
       after(msg, raw, outcome);

@@ -16,7 +16,9 @@ export function decodeIncoming(
   external: boolean,
   validate: Validator | undefined,
 ): DecodedMessage {
-  const { headers, data } = message;
+  const plain = message.structuredOnly === true;
+  const headers = plain ? undefined : message.headers;
+  const data = message.data;
   const event = isBinaryMode(headers) ? decodeBinary(headers!, data) : decodeStructured(data);
   let hop: SpanContext | undefined;
   let creation: SpanContext | undefined;

@@ -11,6 +11,8 @@ export interface RawMessage {
   reply?: string;
   /** JetStream only. */
   delivery?: JetStreamDelivery;
+  /** True when the headers are known to hold only the structured-mode content type (no trace, no `ce-`). */
+  structuredOnly?: boolean;
 }
 
 /** A decoded, checked message with its trace contexts. */

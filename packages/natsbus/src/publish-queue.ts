@@ -2,7 +2,6 @@ import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 
 /** Messages queued before a synchronous hand-over to nats.js. */
 const HIGH_WATER = 256;
-const resolved = Promise.resolve();
 
 /**
  * Coalesces core publishes. nats.js schedules a socket write in a microtask whenever its outbound
@@ -25,8 +24,11 @@ export class PublishQueue {
     this.#onError = onError;
   }
 
-  /** Queues one message; the promise resolves at once, or after a macrotask at the high-water mark. */
-  push(subject: string, body: Uint8Array, headers: MsgHdrs | undefined): Promise<void> {
+  /**
+   * Queues one message and answers `result`: an already-resolved promise (one per message, no
+   * `then` chain), or after a macrotask turn at the high-water mark.
+   */
+  push<T>(subject: string, body: Uint8Array, headers: MsgHdrs | undefined, result: T): Promise<T> {
     this.#subjects.push(subject);
     this.#bodies.push(body);
     this.#headers.push(headers);
@@ -38,13 +40,13 @@ export class PublishQueue {
           resolve();
         }),
       );
-      return this.#yielding;
+      return this.#yielding.then(() => result);
     }
     if (!this.#scheduled) {
       this.#scheduled = true;
       setImmediate(this.#flushLater);
     }
-    return resolved;
+    return Promise.resolve(result);
   }
 
   /** Hands every queued message to nats.js now (before requests, JetStream publishes and drains). */

@@ -1,4 +1,15 @@
-import { metrics, ProxyTracerProvider, trace, type Meter, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import {
+  metrics,
+  ProxyTracerProvider,
+  trace,
+  type Attributes,
+  type Meter,
+  type SpanKind,
+  type SpanOptions,
+  type Tracer,
+  type TracerProvider,
+} from '@opentelemetry/api';
+import { ATTR_MESSAGING_DESTINATION_NAME, ATTR_MESSAGING_OPERATION_TYPE, ATTR_MESSAGING_SYSTEM } from './semconv.ts';
 
 /** Instrumentation scope name of natsbus spans and metrics. */
 export const SCOPE = '@service-runtime/natsbus';
@@ -26,23 +37,47 @@ export function getMeter(): Meter {
   return metrics.getMeter(SCOPE, SCOPE_VERSION);
 }
 
-/** Span names by subject, so the hot path does not build a string per message. */
-export class SpanNames {
-  readonly #prefix: string;
-  readonly #names = new Map<string, string>();
+/** What every span of one operation on one subject starts with, built once. */
+export interface SpanStart {
+  /** `{operation} {subject}` */
+  name: string;
+  /** The attributes a sampler may look at (read-only: the SDK copies them). */
+  attributes: Readonly<Attributes>;
+  /** `{ kind, attributes }`, shared by every span without links. */
+  options: Readonly<SpanOptions>;
+}
 
-  constructor(prefix: string) {
-    this.#prefix = prefix;
+/**
+ * Span names, start attributes and start options by subject, so the hot path builds no string and
+ * no attribute or options object per message (the SDK copies what it is given).
+ */
+export class SpanStarts {
+  readonly #operation: 'send' | 'process';
+  readonly #kind: SpanKind;
+  readonly #starts = new Map<string, SpanStart>();
+
+  constructor(operation: 'send' | 'process', kind: SpanKind) {
+    this.#operation = operation;
+    this.#kind = kind;
   }
 
-  /** `{prefix} {subject}`. */
-  for(subject: string): string {
-    let name = this.#names.get(subject);
-    if (name === undefined) {
-      name = `${this.#prefix} ${subject}`;
-      if (this.#names.size >= 10_000) this.#names.clear();
-      this.#names.set(subject, name);
+  /** The start of a span on `subject`. */
+  for(subject: string): SpanStart {
+    let start = this.#starts.get(subject);
+    if (start === undefined) {
+      const attributes = Object.freeze({
+        [ATTR_MESSAGING_SYSTEM]: 'nats',
+        [ATTR_MESSAGING_DESTINATION_NAME]: subject,
+        [ATTR_MESSAGING_OPERATION_TYPE]: this.#operation,
+      });
+      start = {
+        name: `${this.#operation} ${subject}`,
+        attributes,
+        options: Object.freeze({ kind: this.#kind, attributes }),
+      };
+      if (this.#starts.size >= 10_000) this.#starts.clear();
+      this.#starts.set(subject, start);
     }
-    return name;
+    return start;
   }
 }
