@@ -70,6 +70,14 @@ export function subscribeCore(
 export function deadLetterAfter(nc: NatsConnection, deadLetterSubject: string | undefined): AfterMessage {
   return (_msg, raw, outcome) => {
     if (outcome.ok || deadLetterSubject === undefined) return;
-    void publishDeadLetter(nc, undefined, deadLetterSubject, raw, outcome.reason, outcome.error.message);
+    void publishDeadLetter(
+      nc,
+      undefined,
+      deadLetterSubject,
+      raw,
+      outcome.reason,
+      outcome.error.message,
+      outcome.spanContext,
+    );
   };
 }

@@ -1,4 +1,6 @@
+import { ROOT_CONTEXT, SpanKind, trace, type Span, type SpanContext } from '@opentelemetry/api';
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import { recordError } from '@service-runtime/observability';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { countDeadLettered } from './bus-metrics.ts';
 import type { RawMessage } from './internal-types.ts';
@@ -9,7 +11,11 @@ import {
   HEADER_ORIGINAL_SEQUENCE,
   HEADER_ORIGINAL_STREAM,
   HEADER_ORIGINAL_SUBJECT,
+  ATTR_MESSAGING_MESSAGE_BODY_SIZE,
+  ATTR_MESSAGING_OPERATION_NAME,
+  ATTR_NATSBUS_DEAD_LETTER_REASON,
 } from './semconv.ts';
+import { getTracer, SpanStarts } from './tracer.ts';
 
 /** The original headers (all of them, unchanged) plus why and where the message came from. */
 export function deadLetterHeaders(message: RawMessage, reason: string, detail: string): MsgHdrs {
@@ -41,8 +47,10 @@ export async function publishDeadLetter(
   message: RawMessage,
   reason: string,
   detail: string,
+  parent?: SpanContext,
 ): Promise<boolean> {
   const headers = deadLetterHeaders(message, reason, detail);
+  const span = startDeadLetterSpan(target, message, reason, parent);
   try {
     if (js !== undefined) {
       try {
@@ -56,10 +64,39 @@ export async function publishDeadLetter(
     nc.publish(target, message.data, { headers });
     countDeadLettered(reason);
     return true;
-  } catch {
+  } catch (error) {
+    recordError(span, error);
     return false;
+  } finally {
+    span.end();
   }
 }
+
+/**
+ * The PRODUCER span `send {target}` of a dead-letter copy, a child of the failed CONSUMER span (a
+ * new root when there is none), so the trace shows where the message went.
+ */
+function startDeadLetterSpan(
+  target: string,
+  message: RawMessage,
+  reason: string,
+  parent: SpanContext | undefined,
+): Span {
+  const start = deadLetterStarts.for(target);
+  const span = getTracer().startSpan(
+    start.name,
+    start.options,
+    parent === undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, parent),
+  );
+  if (span.isRecording()) {
+    span.setAttribute(ATTR_MESSAGING_OPERATION_NAME, 'publish');
+    span.setAttribute(ATTR_MESSAGING_MESSAGE_BODY_SIZE, message.data.length);
+    span.setAttribute(ATTR_NATSBUS_DEAD_LETTER_REASON, reason);
+  }
+  return span;
+}
+
+const deadLetterStarts = new SpanStarts('send', SpanKind.PRODUCER);
 
 /** No stream captures the subject: nats.js reports the missing responder as JetStreamNotEnabled. */
 function isNoStream(error: unknown): boolean {

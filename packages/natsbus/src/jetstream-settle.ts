@@ -1,3 +1,4 @@
+import type { SpanContext } from '@opentelemetry/api';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { busLogger } from './handler-context.ts';
@@ -47,16 +48,20 @@ export async function settle(msg: JsMsg, raw: RawMessage, outcome: Outcome, sett
     return;
   }
   const reason = outcome.retryable ? 'max_deliver' : outcome.reason;
-  await giveUp(msg, raw, reason, outcome.error.message, settings);
+  await giveUp(msg, raw, reason, outcome.error.message, settings, outcome.spanContext);
 }
 
-/** Dead-letters (when configured) and terms; naks when the copy could not be sent. */
+/**
+ * Dead-letters (when configured) and terms; naks when the copy could not be sent. `parent` is the
+ * failed CONSUMER span, parent of the dead-letter PRODUCER span.
+ */
 export async function giveUp(
   msg: JsMsg,
   raw: RawMessage,
   reason: string,
   detail: string,
   settings: SettleSettings,
+  parent?: SpanContext,
 ): Promise<void> {
   if (reason === 'max_deliver') countRejected(reason, settings.label);
   if (settings.deadLetterSubject !== undefined) {
@@ -67,6 +72,7 @@ export async function giveUp(
       raw,
       reason,
       detail,
+      parent,
     );
     if (!sent) {
       busLogger().error({ reason, seq: msg.seq }, 'natsbus could not dead-letter a message; it will be redelivered');

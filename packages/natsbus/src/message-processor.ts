@@ -1,4 +1,4 @@
-import { context, type Span } from '@opentelemetry/api';
+import { context, type Span, type SpanContext } from '@opentelemetry/api';
 import { recordError } from '@service-runtime/observability';
 import { countHandlerFailure, countRejected } from './bus-metrics.ts';
 import { startConsumerSpan } from './consumer-span.ts';
@@ -10,10 +10,20 @@ import type { ConsumerSpanSettings, DecodedMessage, RawMessage } from './interna
 import type { SubjectPatterns } from './subject-pattern.ts';
 import type { CloudEvent, EventHandler, HandlerContext, Validator } from './types.ts';
 
-/** What became of one message. `retryable` failures came from the handler; the rest never will succeed. */
+/**
+ * What became of one message. `retryable` failures came from the handler; the rest never will
+ * succeed. `spanContext` is the failed CONSUMER span's, so a dead-letter copy can be its child.
+ */
 export type Outcome =
   | { ok: true }
-  | { ok: false; reason: RejectReason; error: Error; retryable: boolean; event?: CloudEvent };
+  | {
+      ok: false;
+      reason: RejectReason;
+      error: Error;
+      retryable: boolean;
+      event?: CloudEvent;
+      spanContext?: SpanContext;
+    };
 
 const OK: Outcome = { ok: true };
 
@@ -95,7 +105,7 @@ export class MessageProcessor {
       { subject: message.subject, reason: err.code, subscription: this.#settings.label },
       `natsbus refused a message: ${err.message}`,
     );
-    return { ok: false, reason: err.code, error: err, retryable: false };
+    return { ok: false, reason: err.code, error: err, retryable: false, spanContext: span.spanContext() };
   }
 
   #fail(span: Span, error: unknown, reason: RejectReason, event: CloudEvent): Outcome {
@@ -107,6 +117,6 @@ export class MessageProcessor {
       { err, reason, event_id: event.id, subscription: this.#settings.label },
       `natsbus handler failed: ${err.message}`,
     );
-    return { ok: false, reason, error: err, retryable: true, event };
+    return { ok: false, reason, error: err, retryable: true, event, spanContext: span.spanContext() };
   }
 }

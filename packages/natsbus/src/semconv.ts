@@ -41,6 +41,8 @@ export const ATTR_CLOUDEVENTS_EVENT_SOURCE = 'cloudevents.event_source';
 export const ATTR_CLOUDEVENTS_EVENT_SPEC_VERSION = 'cloudevents.event_spec_version';
 /** `cloudevents.event_subject` */
 export const ATTR_CLOUDEVENTS_EVENT_SUBJECT = 'cloudevents.event_subject';
+/** On a dead-letter PRODUCER span: why the message was given up (a {@link RejectReason}). */
+export const ATTR_NATSBUS_DEAD_LETTER_REASON = 'natsbus.dead_letter.reason';
 /** `error.type` */
 export const ATTR_ERROR_TYPE = 'error.type';
 
