@@ -3,7 +3,8 @@
  * instrumentation-http + instrumentation-express, side by side in one run on loopback. Each server
  * runs in its own child process; traced variants export OTLP http/protobuf to a local sink that
  * answers 200 and discards. autocannon (50 connections) measures each variant in alternating rounds
- * after a warm-up; figures are the mean of the rounds. Bounded: about two and a half minutes.
+ * after a warm-up; figures are the mean of the rounds, plus each server's CPU time per request (steadier
+ * than req/s when other work shares the 2 cores). Bounded: about two and a half minutes.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -13,7 +14,7 @@ import autocannon from 'autocannon';
 
 const CONNECTIONS = 50;
 const WARMUP_SECONDS = 3;
-const ROUND_SECONDS = Number(process.env['BENCH_ROUND_SECONDS'] ?? 10);
+const ROUND_SECONDS = Number(process.env['BENCH_ROUND_SECONDS'] ?? 7);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const SERVER = fileURLToPath(new URL('./http-server.ts', import.meta.url));
 
@@ -42,16 +43,22 @@ const traced = {
   OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
   OTEL_METRICS_EXPORTER: 'prometheus',
 };
+const sampledOff = { ...traced, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0' };
+const noAccessLog = { BENCH_APP_OPTIONS: JSON.stringify({ accessLog: false }) };
 const variants: Variant[] = [
   { label: 'bare Express', kind: 'bare', env: { OTEL_SDK_DISABLED: 'true' } },
   { label: 'createApp, 100% sampled', kind: 'httpkit', env: { ...traced, OTEL_TRACES_SAMPLER: 'always_on' } },
-  {
-    label: 'createApp, sampled off',
-    kind: 'httpkit',
-    env: { ...traced, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0' },
-  },
+  { label: 'createApp, sampled off', kind: 'httpkit', env: sampledOff },
   { label: 'auto-instrumented Express', kind: 'auto', env: { ...traced, OTEL_TRACES_SAMPLER: 'always_on' } },
+  // The same two createApp rows without the access-log line, to show what the log line costs.
+  {
+    label: 'createApp, 100%, no access log',
+    kind: 'httpkit',
+    env: { ...traced, OTEL_TRACES_SAMPLER: 'always_on', ...noAccessLog },
+  },
+  { label: 'createApp, off, no access log', kind: 'httpkit', env: { ...sampledOff, ...noAccessLog } },
 ];
+const AUTO = 3;
 
 function start(variant: Variant): Promise<{ child: ChildProcess; url: string }> {
   const child = fork(SERVER, [variant.kind], {
@@ -75,14 +82,21 @@ function run(url: string, seconds: number): Promise<autocannon.Result> {
   return autocannon({ url, connections: CONNECTIONS, duration: seconds });
 }
 
-function askHealth(child: ChildProcess): Promise<Record<string, number> | undefined> {
+// Asks a server child for one value over IPC ('health' or 'cpu').
+function ask<T>(child: ChildProcess, what: 'health' | 'cpu'): Promise<T | undefined> {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(undefined), 2000);
-    child.once('message', (message: { health?: Record<string, number> }) => {
+    const onMessage = (message: Record<string, T>) => {
+      if (!(what in message)) return;
       clearTimeout(timer);
-      resolve(message.health);
-    });
-    child.send('health');
+      child.off('message', onMessage);
+      resolve(message[what]);
+    };
+    const timer = setTimeout(() => {
+      child.off('message', onMessage);
+      resolve(undefined);
+    }, 2000);
+    child.on('message', onMessage);
+    child.send(what);
   });
 }
 
@@ -94,9 +108,14 @@ try {
   const rps: number[][] = variants.map(() => []);
   const p99: number[][] = variants.map(() => []);
   const errors: number[] = variants.map(() => 0);
+  const cpuMicros: number[] = variants.map(() => 0);
+  const served: number[] = variants.map(() => 0);
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const [i, { url }] of started.entries()) {
+    for (const [i, { url, child }] of started.entries()) {
+      const cpuBefore = (await ask<number>(child, 'cpu')) ?? 0;
       const result = await run(url, ROUND_SECONDS);
+      cpuMicros[i]! += ((await ask<number>(child, 'cpu')) ?? 0) - cpuBefore;
+      served[i]! += result.requests.total;
       rps[i]!.push(result.requests.average);
       p99[i]!.push(result.latency.p99);
       errors[i]! += result.errors + result.non2xx + result.timeouts;
@@ -105,7 +124,9 @@ try {
   }
   const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
   const base = mean(rps[0]!);
-  const auto = mean(rps[3]!);
+  const auto = mean(rps[AUTO]!);
+  // Server CPU per request: steadier than req/s when other work shares the machine.
+  const cpuPerRequest = cpuMicros.map((micros, i) => micros / Math.max(1, served[i]!));
   const rows = variants.map((variant, i) => {
     const value = mean(rps[i]!);
     return {
@@ -114,6 +135,9 @@ try {
       'p99 ms': Math.round(mean(p99[i]!) * 10) / 10,
       'vs bare': `${(value / base).toFixed(2)}×`,
       'vs auto': `${(value / auto).toFixed(2)}×`,
+      'CPU µs/req': Math.round(cpuPerRequest[i]! * 10) / 10,
+      'vs bare (CPU)': `${(cpuPerRequest[0]! / cpuPerRequest[i]!).toFixed(2)}×`,
+      'vs auto (CPU)': `${(cpuPerRequest[AUTO]! / cpuPerRequest[i]!).toFixed(2)}×`,
       errors: errors[i],
     };
   });
@@ -123,7 +147,7 @@ try {
   console.table(rows);
   for (const [i, { child }] of started.entries()) {
     if (variants[i]!.kind === 'bare') continue;
-    const health = await askHealth(child);
+    const health = await ask<Record<string, number>>(child, 'health');
     console.log(`${variants[i]!.label}: tracing health ${JSON.stringify(health)}`);
   }
   console.log(`OTLP sink: ${sinkRequests} export requests, ${(sinkBytes / 1e6).toFixed(1)} MB`);

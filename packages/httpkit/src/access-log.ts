@@ -1,4 +1,5 @@
 import { getLogger, type Logger } from '@service-runtime/observability';
+import { pathOf } from './request-path.ts';
 import type { RequestState } from './request-state.ts';
 
 let parentLogger: Logger | undefined;
@@ -19,14 +20,12 @@ export function writeAccessLog(
   const logger = state.observers.logger ?? httpkitLogger();
   const level = aborted || status >= 500 ? 'warn' : 'info';
   if (!logger.isLevelEnabled(level)) return;
-  const url = state.req.originalUrl ?? state.req.url;
-  const query = url.indexOf('?');
   const ids = state.span.spanContext();
   logger[level](
     {
       method,
       route,
-      path: query === -1 ? url : url.slice(0, query),
+      path: pathOf(state.req.originalUrl ?? state.req.url),
       status,
       duration_ms: Math.round(seconds * 1e6) / 1e3,
       trace_id: ids.traceId,

@@ -4,7 +4,7 @@ import { httpkitLogger } from './access-log.ts';
 import type { AppState } from './app-state.ts';
 import { sendProblem } from './problem.ts';
 import { stateOf } from './request-state.ts';
-import { pathOf } from './server-span.ts';
+import { pathOf } from './request-path.ts';
 
 /**
  * `/healthz` (liveness), `/readyz` (readiness checks, 503 while draining) and `/metrics`

@@ -3,6 +3,7 @@ import type { TLSSocket } from 'node:tls';
 import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import { writeAccessLog } from './access-log.ts';
 import { recordDuration } from './request-metrics.ts';
+import { pathOf } from './request-path.ts';
 import { stateOf, type RequestState } from './request-state.ts';
 import { routeTemplate } from './route-template.ts';
 import {
@@ -75,11 +76,9 @@ function describeSpan(
 // Request attributes, read at the end so a sampled-out request never pays for them.
 function describeRequest(span: Span, state: RequestState): void {
   const req = state.req;
-  const url = req.originalUrl ?? req.url;
-  const query = url.indexOf('?');
   const socket = req.socket;
   span.setAttribute(ATTR_HTTP_REQUEST_METHOD, req.method);
-  span.setAttribute(ATTR_URL_PATH, query === -1 ? url : url.slice(0, query));
+  span.setAttribute(ATTR_URL_PATH, pathOf(req.originalUrl ?? req.url));
   span.setAttribute(ATTR_URL_SCHEME, (socket as TLSSocket).encrypted === true ? 'https' : 'http');
   span.setAttribute(ATTR_NETWORK_PROTOCOL_VERSION, req.httpVersion);
   const host = req.headers.host;

@@ -15,6 +15,7 @@ import { resolveUntracedPaths } from './config.ts';
 import { httpkitTracer } from './instruments.ts';
 import type { RequestObservers, RpcMetadata } from './internal-types.ts';
 import { onResponseEnd } from './request-end.ts';
+import { pathOf } from './request-path.ts';
 import { attachState, RequestState } from './request-state.ts';
 import type { TracingOptions } from './types.ts';
 
@@ -51,12 +52,6 @@ export function tracingMiddleware(observers: RequestObservers): RequestHandler {
     }
     startRequest(req, res, next, observers);
   };
-}
-
-/** The path of a request target, without its query string. */
-export function pathOf(url: string): string {
-  const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
 }
 
 function startRequest(req: Request, res: ServerResponse, next: NextFunction, observers: RequestObservers): void {
