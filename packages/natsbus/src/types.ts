@@ -187,6 +187,8 @@ export interface StreamSpec {
   duplicateWindowMs?: number;
   /** `file` (default) or `memory`. */
   storage?: 'file' | 'memory';
+  /** Copies kept in a JetStream cluster (1 to 5, at most the cluster size). Default 1. */
+  replicas?: number;
 }
 
 /** Options for `request`. */
