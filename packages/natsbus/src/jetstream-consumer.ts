@@ -25,6 +25,13 @@ export async function ensureConsumer(jsm: JetStreamManager, spec: ConsumerSpec, 
 }
 
 /**
+ * How long one pull request lives. nats.js derives the idle heartbeat (half of it) and, after a lost
+ * node or a reconnect, the pause between its consumer-info checks (all of it) from this: the 30 s
+ * default stalled a consumer for 30-40 s after its consumer leader was killed in a cluster.
+ */
+const PULL_EXPIRES_MS = 5000;
+
+/**
  * Processes a JetStream consumer's messages one at a time and settles each (ack, nak with backoff,
  * term + dead letter). A message already delivered more than `maxDeliver` times (the process died
  * while handling it) is dead-lettered without running the handler again.
@@ -36,7 +43,7 @@ export async function runConsumer(
   settings: SettleSettings,
   batchSize: number,
 ): Promise<BusSubscription> {
-  const messages: ConsumerMessages = await consumer.consume({ max_messages: batchSize });
+  const messages: ConsumerMessages = await consumer.consume({ max_messages: batchSize, expires: PULL_EXPIRES_MS });
   const loop = (async () => {
     for await (const msg of messages) {
       const raw = rawFromJs(msg, spec.stream);
