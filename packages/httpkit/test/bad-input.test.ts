@@ -113,12 +113,14 @@ describe('bad input', () => {
   });
 
   it('survives a client that aborts while sending the body: one span, marked aborted', async () => {
+    const arrived = new Promise((resolve) => server.server.once('request', resolve));
     const socket = await openSocket(server.port);
     socket.on('error', () => undefined);
     socket.write(
       'POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"partial":',
     );
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await arrived;
+    await new Promise((resolve) => setTimeout(resolve, 20));
     socket.destroy();
     const spans = await waitFor(() => serverSpans().length === 1 && serverSpans());
     expect(spans[0]!.status.code).toBe(SpanStatusCode.ERROR);

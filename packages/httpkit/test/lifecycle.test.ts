@@ -145,7 +145,7 @@ describe('readiness and graceful close', () => {
 
   it('answers /readyz with 503 as soon as draining starts', async () => {
     const app = createApp({ logger });
-    const server = await listen(app, { host: '127.0.0.1', closeOnShutdown: false, drainDelayMs: 300 });
+    const server = await listen(app, { host: '127.0.0.1', closeOnShutdown: false, drainDelayMs: 2000 });
     const closing = server.close();
     const response = await fetch(`${server.url}/readyz`);
     expect(response.status).toBe(503);
@@ -155,14 +155,20 @@ describe('readiness and graceful close', () => {
 
   it('cuts requests that outlive the shutdown timeout', async () => {
     const app = createApp({ logger });
-    app.get('/forever', () => new Promise(() => undefined));
+    let started: () => void = () => undefined;
+    const handlerStarted = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    app.get('/forever', () => {
+      started();
+      return new Promise(() => undefined);
+    });
     const server = await listen(app, { host: '127.0.0.1', closeOnShutdown: false, shutdownTimeoutMs: 100 });
     const hanging = fetch(`${server.url}/forever`).then(
       () => 'answered',
       () => 'cut',
     );
-    await waitFor(() => server.server.listening);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await handlerStarted;
     await server.close();
     expect(await hanging).toBe('cut');
     const span = await waitFor(() => telemetry.spans().find((s) => s.name === 'GET /forever'));
