@@ -84,5 +84,16 @@ export async function giveUp(
     { reason, seq: msg.seq, deliveries: msg.info.deliveryCount, dead_letter: settings.deadLetterSubject },
     `natsbus gave up on a message: ${detail}`,
   );
-  msg.term(reason);
+  if (termReasonUnderstood(settings.nc)) msg.term(reason);
+  else msg.term();
+}
+
+/**
+ * `+TERM <reason>` is understood from nats-server 2.10.4 on. Older servers do not recognise it, so
+ * the message stayed ack-pending and came back after the ack wait (dead-lettered again and again);
+ * they get a plain `+TERM` (the reason is in the dead-letter headers and the log either way).
+ */
+export function termReasonUnderstood(nc: NatsConnection): boolean {
+  const [major = 0, minor = 0, patch = 0] = (nc.info?.version ?? '0.0.0').split(/[.-]/).map(Number);
+  return major > 2 || (major === 2 && (minor > 10 || (minor === 10 && patch >= 4)));
 }
