@@ -68,10 +68,7 @@ interface ProviderInstance {
   callback(): (req: IncomingMessage, res: ServerResponse) => void;
 }
 interface ProviderModule {
-  default: (new (
-    issuer: string,
-    configuration: Record<string, unknown>,
-  ) => ProviderInstance) & {
+  default: (new (issuer: string, configuration: Record<string, unknown>) => ProviderInstance) & {
     errors: { InvalidTarget: new () => Error };
   };
 }
@@ -99,8 +96,9 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
   const received: ReceivedIntrospection[] = [];
 
   const { default: Provider } = (await import('oidc-provider' as string)) as ProviderModule;
-  let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
-  const serve = (req: IncomingMessage, res: ServerResponse) => handler?.(req, res);
+  // The provider is built after the server is listening (its issuer names the port).
+  const provided: { handler?: (req: IncomingMessage, res: ServerResponse) => void } = {};
+  const serve = (req: IncomingMessage, res: ServerResponse) => provided.handler?.(req, res);
   const wrapped = options.wrap ? options.wrap(serve) : serve;
   const server: Server = createServer((req, res) => {
     if (req.url?.startsWith('/token/introspection')) {
@@ -166,7 +164,7 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
       },
     },
   });
-  handler = provider.callback();
+  provided.handler = provider.callback();
 
   const basic = (client: ProviderClient) =>
     `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret)}`).toString('base64')}`;

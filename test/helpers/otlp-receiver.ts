@@ -155,7 +155,7 @@ function jsonId(id: string | undefined): string {
   return /^[0-9a-f]+$/i.test(id) ? id.toLowerCase() : Buffer.from(id, 'base64').toString('hex');
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: the OTLP/JSON document is untyped input here.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the OTLP/JSON document is untyped input here.
 function decodeJson(doc: any): OtlpSpan[] {
   const spans: OtlpSpan[] = [];
   for (const rs of doc.resourceSpans ?? []) {

@@ -18,19 +18,20 @@ if (natsUrl === undefined && spawnSync(natsServerBinary(), ['--version']).error 
   process.exit(1);
 }
 
-let mesh: Mesh | undefined;
+const meshRef: { current?: Mesh } = {};
 let stopping = false;
 const stopAndExit = async (code: number) => {
   if (stopping) return;
   stopping = true;
-  await mesh?.stop();
+  await meshRef.current?.stop();
   process.exit(code);
 };
 process.on('SIGINT', () => void stopAndExit(130));
 process.on('SIGTERM', () => void stopAndExit(143));
 
 log('starting the mesh: identity, billing, gateway, worker');
-mesh = await startMesh({ natsUrl, otlpEndpoint: externalEndpoint, onProgress: (m) => log(`  ${m}`) });
+const mesh = await startMesh({ natsUrl, otlpEndpoint: externalEndpoint, onProgress: (m) => log(`  ${m}`) });
+meshRef.current = mesh;
 log('');
 const result = await runScenario(mesh, (m) => log(`  ${m}`));
 

@@ -3,13 +3,7 @@ export type UnavailableReason = 'timeout' | 'network' | 'http_status' | 'malform
 
 /** Why a token was refused. */
 export type InvalidTokenReason =
-  | 'malformed'
-  | 'too_long'
-  | 'inactive'
-  | 'expired'
-  | 'not_yet_valid'
-  | 'audience'
-  | 'issuer';
+  'malformed' | 'too_long' | 'inactive' | 'expired' | 'not_yet_valid' | 'audience' | 'issuer';
 
 /** What the identity service sent, kept off the enumerable properties so it never lands in a log. */
 export interface RawResponse {

@@ -87,14 +87,14 @@ function startSdk(config: ResolvedConfig, options: ObservabilityOptions, logger:
   for (const name of config.tracesExporters) {
     const exporter = createSpanExporter(name, config);
     if (exporter === undefined) continue;
-    let processor: BoundedBatchSpanProcessor | undefined;
+    const holder: { processor?: BoundedBatchSpanProcessor } = {};
     const observer = createTracingHealthObserver(
       healthMeter,
-      () => processor?.health.queued ?? 0,
+      () => holder.processor?.health.queued ?? 0,
       config.batch.maxQueueSize,
     );
-    processor = new BoundedBatchSpanProcessor(exporter, config.batch, observer);
-    batchProcessors.push(processor);
+    holder.processor = new BoundedBatchSpanProcessor(exporter, config.batch, observer);
+    batchProcessors.push(holder.processor);
   }
   const spanProcessors: SpanProcessor[] = [...batchProcessors, ...(options.spanProcessors ?? [])];
   const tracerProvider = new TracerProvider({
