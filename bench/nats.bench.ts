@@ -5,6 +5,7 @@
 // Every variant runs in its own child process; spans go to a local discarding OTLP/HTTP sink.
 // BENCH_NATS_COUNT (default 60000) messages per measured run, BENCH_NATS_ROUNDS (default 2) rounds; best kept.
 import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { startNatsServer } from '../test/helpers/nats-server.ts';
 import { startDiscardingSink } from './nats-sink.ts';
@@ -14,6 +15,8 @@ interface Result {
   count: number;
   seconds: number;
   msgsPerSec: number;
+  /** Process CPU (user + system) per message in the measured run, publisher and consumer together. */
+  cpuMicrosPerMsg?: number;
   health?: { exported: number; dropped: number; failed: number };
 }
 
@@ -88,17 +91,21 @@ await sink.close();
 const raw = best.get(variants[0]!.label)!.msgsPerSec;
 const straightforward = best.get(variants[1]!.label)!.msgsPerSec;
 console.log(`\nnats-server ${server.url}, ${count} messages per run, best of ${rounds}, node ${process.version}\n`);
-console.log('| variant | msg/s | vs raw | vs straightforward | spans exported / dropped |');
-console.log('|---|---:|---:|---:|---:|');
+console.log('| variant | msg/s | vs raw | vs straightforward | CPU µs/msg | spans exported / dropped |');
+console.log('|---|---:|---:|---:|---:|---:|');
 for (const v of variants) {
   const r = best.get(v.label)!;
   const spans = r.health ? `${r.health.exported} / ${r.health.dropped}` : '-';
   console.log(
-    `| ${v.label} | ${Math.round(r.msgsPerSec).toLocaleString('en-US')} | ${(r.msgsPerSec / raw).toFixed(2)}× | ${(r.msgsPerSec / straightforward).toFixed(2)}× | ${spans} |`,
+    `| ${v.label} | ${Math.round(r.msgsPerSec).toLocaleString('en-US')} | ${(r.msgsPerSec / raw).toFixed(2)}× | ${(r.msgsPerSec / straightforward).toFixed(2)}× | ${r.cpuMicrosPerMsg?.toFixed(1) ?? '-'} | ${spans} |`,
   );
 }
 const full = best.get(variants[2]!.label)!.msgsPerSec / straightforward;
 const sampled = best.get(variants[3]!.label)!.msgsPerSec / raw;
 console.log(`\ntarget natsbus 100% ≥ 1.5× straightforward: ${full.toFixed(2)}× ${full >= 1.5 ? 'met' : 'NOT met'}`);
 console.log(`target natsbus 1% ≥ 0.4× raw: ${sampled.toFixed(2)}× ${sampled >= 0.4 ? 'met' : 'NOT met'}`);
-console.log(`total ${((Date.now() - started) / 1000).toFixed(0)} s`);
+console.log(
+  `total ${((Date.now() - started) / 1000).toFixed(0)} s; load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
