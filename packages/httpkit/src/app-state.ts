@@ -18,7 +18,13 @@ const states = new WeakMap<object, AppState>();
 export function appState(app: object): AppState {
   let state = states.get(app);
   if (state === undefined) {
-    state = { draining: false, checks: new Map(), readinessTimeoutMs: 2000, logger: undefined, finalized: false };
+    state = {
+      draining: false,
+      checks: new Map(),
+      readinessTimeoutMs: 2000,
+      logger: undefined,
+      finalized: false,
+    };
     states.set(app, state);
   }
   return state;

@@ -1,16 +1,16 @@
-import express, { type Express } from 'express';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { appState } from './app-state.ts';
 import { resolveBodyLimit } from './config.ts';
 import { healthEndpoints } from './health.ts';
 import { jsonBody } from './json-body.ts';
-import { requestId } from './request-id.ts';
+import { assignRequestId } from './request-id.ts';
 import { resolveObservers, tracingMiddleware } from './server-span.ts';
 import type { CreateAppOptions } from './types.ts';
 
 /**
- * An Express 5 app with the default chain: server span (which also writes the access-log line and
- * the duration metric when the request ends), request id, JSON body parser with a size limit, then
- * `/healthz`, `/readyz` and `/metrics`. Add routes, then start it with `listen`, which mounts the
+ * An Express 5 app with the default chain, run as one router layer: server span (which also writes
+ * the access-log line and the duration metric when the request ends), request id, JSON body parser
+ * with a size limit, then `/healthz`, `/readyz` and `/metrics`. Add routes, then start it with `listen`, which mounts the
  * 404 and error handlers after them.
  */
 export function createApp(options: CreateAppOptions = {}): Express {
@@ -20,9 +20,13 @@ export function createApp(options: CreateAppOptions = {}): Express {
   const state = appState(app);
   state.logger = options.logger;
   if (options.readinessTimeoutMs !== undefined) state.readinessTimeoutMs = options.readinessTimeoutMs;
-  app.use(tracingMiddleware(resolveObservers(options, true, true)));
-  app.use(requestId());
-  app.use(jsonBody(bodyLimit));
-  app.use(healthEndpoints(state));
+  const health = healthEndpoints(state);
+  const body = jsonBody(bodyLimit, health);
+  // The default chain is one router layer: each step calls the next directly, in this order.
+  const afterSpan = (req: Request, res: Response, next: NextFunction): void => {
+    assignRequestId(req, res);
+    body(req, res, next);
+  };
+  app.use(tracingMiddleware(resolveObservers(options, true, true), afterSpan));
   return app;
 }

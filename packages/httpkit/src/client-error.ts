@@ -41,7 +41,12 @@ export function onClientError(error: Error & { code?: string }, socket: Duplex):
   span.end();
   httpkitLogger().warn({ status, error_type: code, trace_id: traceId }, 'refused a malformed request');
   const title = STATUS_CODES[status] ?? 'Bad Request';
-  const body = JSON.stringify({ type: 'about:blank', title, status, trace_id: traceId });
+  const body = JSON.stringify({
+    type: 'about:blank',
+    title,
+    status,
+    trace_id: traceId,
+  });
   socket.end(
     `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json; charset=utf-8\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,

@@ -5,7 +5,12 @@ import { ConfigError } from './errors.ts';
 export const DEFAULT_UNTRACED_PATHS: readonly string[] = ['/healthz', '/readyz', '/metrics'];
 const DEFAULT_BODY_LIMIT = 100 * 1024;
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
-const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+const UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1024,
+  mb: 1024 ** 2,
+  gb: 1024 ** 3,
+};
 const SIZE = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i;
 
 /** `HTTPKIT_UNTRACED_PATHS` over `option` over the defaults (`/healthz`, `/readyz`, `/metrics`). */
@@ -36,7 +41,11 @@ export function resolveBodyLimit(option: number | string | undefined): number {
 /** `HTTPKIT_SHUTDOWN_TIMEOUT_MS` over `option` over 10 s. */
 export function resolveShutdownTimeoutMs(option: number | undefined): number {
   const fallback = option ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
-  return readNumber('HTTPKIT_SHUTDOWN_TIMEOUT_MS', `${fallback} ms`, process.env, { min: 0 }) ?? fallback;
+  return (
+    readNumber('HTTPKIT_SHUTDOWN_TIMEOUT_MS', `${fallback} ms`, process.env, {
+      min: 0,
+    }) ?? fallback
+  );
 }
 
 /** `'100kb'` → 102400; undefined when it is not a size. */

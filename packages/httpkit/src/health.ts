@@ -3,8 +3,8 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { httpkitLogger } from './access-log.ts';
 import type { AppState } from './app-state.ts';
 import { sendProblem } from './problem.ts';
-import { stateOf } from './request-state.ts';
 import { pathOf } from './request-path.ts';
+import { stateOf } from './request-state.ts';
 
 /**
  * `/healthz` (liveness), `/readyz` (readiness checks, 503 while draining) and `/metrics`
@@ -62,7 +62,10 @@ async function readiness(app: AppState, res: Response): Promise<void> {
   );
   // A check may have finished after draining started.
   if (app.draining) ready = false;
-  res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : app.draining ? 'draining' : 'not_ready', checks });
+  res.status(ready ? 200 : 503).json({
+    status: ready ? 'ready' : app.draining ? 'draining' : 'not_ready',
+    checks,
+  });
 }
 
 function withTimeout(work: Promise<unknown>, ms: number): Promise<unknown> {

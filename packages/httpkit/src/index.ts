@@ -1,19 +1,19 @@
 export { createApp } from './app.ts';
-export { listen } from './listen.ts';
-export { tracing } from './server-span.ts';
 export { addReadinessCheck } from './app-state.ts';
+export { ConfigError, HttpError, HttpkitError } from './errors.ts';
 export { createHttpClient } from './http-client.ts';
+export { listen } from './listen.ts';
+export { errorHandler, notFound, sendProblem } from './problem.ts';
 export { requestId } from './request-id.ts';
-export { notFound, errorHandler, sendProblem } from './problem.ts';
-export { HttpkitError, ConfigError, HttpError } from './errors.ts';
+export { tracing } from './server-span.ts';
 
 export type {
   CreateAppOptions,
-  TracingOptions,
-  ListenOptions,
-  RunningServer,
-  ReadinessCheck,
   HttpClientOptions,
-  TracedFetch,
+  ListenOptions,
   ProblemDetails,
+  ReadinessCheck,
+  RunningServer,
+  TracedFetch,
+  TracingOptions,
 } from './types.ts';

@@ -1,4 +1,4 @@
-import { metrics, trace, type Histogram, type Tracer } from '@opentelemetry/api';
+import { type Histogram, metrics, type Tracer, trace } from '@opentelemetry/api';
 import { DURATION_BUCKETS_SECONDS, METRIC_HTTP_SERVER_REQUEST_DURATION, SCOPE_NAME, SCOPE_VERSION } from './semconv.ts';
 
 let tracerProvider: unknown;

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { onShutdown } from '@service-runtime/observability';
 import type { Express } from 'express';
 import { httpkitLogger } from './access-log.ts';
-import { appState, type AppState } from './app-state.ts';
+import { type AppState, appState } from './app-state.ts';
 import { onClientError } from './client-error.ts';
 import { resolveShutdownTimeoutMs } from './config.ts';
 import { errorHandler, notFound } from './problem.ts';
@@ -42,7 +42,13 @@ export async function listen(app: Express, options: ListenOptions = {}): Promise
     return closing;
   };
   if (options.closeOnShutdown !== false) unregister = onShutdown(close);
-  return { url: `http://${urlHost(options.host)}:${port}`, port, server, close, [Symbol.asyncDispose]: close };
+  return {
+    url: `http://${urlHost(options.host)}:${port}`,
+    port,
+    server,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
 }
 
 /**

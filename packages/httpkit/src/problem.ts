@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { trace, type Span } from '@opentelemetry/api';
+import { type Span, trace } from '@opentelemetry/api';
 import { recordError } from '@service-runtime/observability';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import { httpkitLogger } from './access-log.ts';
@@ -74,9 +74,15 @@ export function errorHandler(): ErrorRequestHandler {
   };
 }
 
-function classify(error: unknown): { status: number; detail: string | undefined } {
+function classify(error: unknown): {
+  status: number;
+  detail: string | undefined;
+} {
   if (error instanceof HttpError)
-    return { status: error.status, detail: error.status < 500 ? error.message : undefined };
+    return {
+      status: error.status,
+      detail: error.status < 500 ? error.message : undefined,
+    };
   const fields = (typeof error === 'object' && error !== null ? error : {}) as {
     type?: unknown;
     status?: unknown;

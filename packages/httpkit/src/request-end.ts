@@ -1,10 +1,10 @@
 import type { ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { SpanStatusCode, type Span } from '@opentelemetry/api';
+import { type Span, SpanStatusCode } from '@opentelemetry/api';
 import { writeAccessLog } from './access-log.ts';
 import { recordDuration } from './request-metrics.ts';
 import { pathOf } from './request-path.ts';
-import { stateOf, type RequestState } from './request-state.ts';
+import { type RequestState, stateOf } from './request-state.ts';
 import { routeTemplate } from './route-template.ts';
 import {
   ATTR_CLIENT_ADDRESS,
@@ -61,7 +61,10 @@ function describeSpan(
   if (state.ownSpan) describeRequest(span, state);
   if (aborted) {
     if (state.error === undefined) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: 'client closed the connection before the response' });
+      span.setStatus({
+        code: SpanStatusCode.ERROR,
+        message: 'client closed the connection before the response',
+      });
       span.setAttribute(ATTR_ERROR_TYPE, ERROR_TYPE_ABORTED);
     }
     return;

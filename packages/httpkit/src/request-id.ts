@@ -11,12 +11,17 @@ const WELL_FORMED = /^[\w.:+=/-]{1,128}$/;
  */
 export function requestId(): RequestHandler {
   return function httpkitRequestId(req: Request, res: Response, next: NextFunction): void {
-    const incoming = req.headers[HEADER_REQUEST_ID];
-    const id = typeof incoming === 'string' && WELL_FORMED.test(incoming) ? incoming : randomUUID();
-    res.setHeader(HEADER_REQUEST_ID, id);
-    res.locals['requestId'] = id;
-    const state = stateOf(res);
-    if (state !== undefined) state.requestId = id;
+    assignRequestId(req, res);
     next();
   };
+}
+
+/** The work of {@link requestId} without calling `next`, for createApp's combined chain. */
+export function assignRequestId(req: Request, res: Response): void {
+  const incoming = req.headers[HEADER_REQUEST_ID];
+  const id = typeof incoming === 'string' && WELL_FORMED.test(incoming) ? incoming : randomUUID();
+  res.setHeader(HEADER_REQUEST_ID, id);
+  res.locals['requestId'] = id;
+  const state = stateOf(res);
+  if (state !== undefined) state.requestId = id;
 }

@@ -45,7 +45,11 @@ function walk(
 ): void {
   for (const layer of stack) {
     if (layer.route !== undefined) {
-      if (layer.route === route) out.push({ template: joinPaths(prefix, pathText(layer.route.path)), mounts });
+      if (layer.route === route)
+        out.push({
+          template: joinPaths(prefix, pathText(layer.route.path)),
+          mounts,
+        });
       continue;
     }
     const inner = (layer.handle as { stack?: unknown } | undefined)?.stack;

@@ -36,7 +36,11 @@ beforeAll(async () => {
     await released;
     res.json({ late: true });
   });
-  server = await listen(app, { host: '127.0.0.1', maxHeaderSize: 8192, closeOnShutdown: false });
+  server = await listen(app, {
+    host: '127.0.0.1',
+    maxHeaderSize: 8192,
+    closeOnShutdown: false,
+  });
 });
 
 afterAll(async () => {
@@ -56,7 +60,10 @@ describe('bad input', () => {
     expect(response.status).toBe(400);
     expect(response.headers.get('content-type')).toContain('application/problem+json');
     const problem = await response.json();
-    expect(problem).toMatchObject({ status: 400, detail: 'The request body is not valid JSON.' });
+    expect(problem).toMatchObject({
+      status: 400,
+      detail: 'The request body is not valid JSON.',
+    });
     const [span] = await waitFor(() => serverSpans().length === 1 && serverSpans());
     expect(span!.attributes['http.response.status_code']).toBe(400);
     expect(span!.status.code).toBe(SpanStatusCode.UNSET);
@@ -82,9 +89,16 @@ describe('bad input', () => {
     app.post('/echo', (req, res) => {
       res.json(req.body);
     });
-    await using small = await listen(app, { host: '127.0.0.1', closeOnShutdown: false });
+    await using small = await listen(app, {
+      host: '127.0.0.1',
+      closeOnShutdown: false,
+    });
     const post = (body: string) =>
-      fetch(`${small.url}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      fetch(`${small.url}/echo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
     expect((await post('{"a":1}')).status).toBe(200);
     expect((await post(JSON.stringify({ a: 'x'.repeat(64) }))).status).toBe(413);
   });

@@ -15,7 +15,11 @@ beforeAll(async () => {
   telemetry = setupTestTelemetry();
   downstream = createServer((req, res) => {
     received.push(req.headers);
-    res.writeHead(req.url === '/missing' ? 404 : 200, { 'content-type': 'application/json' }).end('{}');
+    res
+      .writeHead(req.url === '/missing' ? 404 : 200, {
+        'content-type': 'application/json',
+      })
+      .end('{}');
   });
   await new Promise<void>((resolve) => downstream.listen(0, '127.0.0.1', resolve));
   port = (downstream.address() as AddressInfo).port;
@@ -57,7 +61,9 @@ describe('createHttpClient', () => {
   });
 
   it('strips trace headers for an untrusted host, even ones the caller set, and keeps the span', async () => {
-    const fetchTraced = createHttpClient({ trustedHosts: ['orders.internal', '*.svc.cluster.local'] });
+    const fetchTraced = createHttpClient({
+      trustedHosts: ['orders.internal', '*.svc.cluster.local'],
+    });
     await withSpan('caller', async () => {
       const response = await fetchTraced(`http://localhost:${port}/pay`, {
         method: 'POST',

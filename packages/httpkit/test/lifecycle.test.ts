@@ -31,8 +31,13 @@ describe('access log', () => {
     app.get('/items/:id', (_req, res) => {
       res.json({ ok: true });
     });
-    await using server = await listen(app, { host: '127.0.0.1', closeOnShutdown: false });
-    const response = await fetch(`${server.url}/items/3?q=private`, { headers: { 'x-request-id': 'req-123' } });
+    await using server = await listen(app, {
+      host: '127.0.0.1',
+      closeOnShutdown: false,
+    });
+    const response = await fetch(`${server.url}/items/3?q=private`, {
+      headers: { 'x-request-id': 'req-123' },
+    });
     expect(response.headers.get('x-request-id')).toBe('req-123');
     const span = await waitFor(() => telemetry.spans().find((s) => s.kind === SpanKind.SERVER));
     const access = await waitFor(() => lines.filter((line) => line['msg'] === 'request completed'));
@@ -51,7 +56,10 @@ describe('access log', () => {
 
   it('writes no access line for untraced health probes', async () => {
     const app = createApp({ logger });
-    await using server = await listen(app, { host: '127.0.0.1', closeOnShutdown: false });
+    await using server = await listen(app, {
+      host: '127.0.0.1',
+      closeOnShutdown: false,
+    });
     await (await fetch(`${server.url}/healthz`)).text();
     await (await fetch(`${server.url}/nope`)).text();
     const access = await waitFor(() => lines.filter((line) => line['msg'] === 'request completed'));
@@ -61,7 +69,10 @@ describe('access log', () => {
   it('traces health paths too when HTTPKIT_UNTRACED_PATHS says so', async () => {
     vi.stubEnv('HTTPKIT_UNTRACED_PATHS', '/metrics');
     const app = createApp({ logger });
-    await using server = await listen(app, { host: '127.0.0.1', closeOnShutdown: false });
+    await using server = await listen(app, {
+      host: '127.0.0.1',
+      closeOnShutdown: false,
+    });
     await (await fetch(`${server.url}/healthz`)).text();
     const span = await waitFor(() => telemetry.spans().find((s) => s.kind === SpanKind.SERVER));
     expect(span.name).toBe('GET /healthz');
@@ -74,7 +85,10 @@ describe('/metrics', () => {
     app.get('/things/:id', (_req, res) => {
       res.json({});
     });
-    await using server = await listen(app, { host: '127.0.0.1', closeOnShutdown: false });
+    await using server = await listen(app, {
+      host: '127.0.0.1',
+      closeOnShutdown: false,
+    });
     await (await fetch(`${server.url}/things/1`)).text();
     await (await fetch(`${server.url}/things/2`)).text();
     await waitFor(() => telemetry.spans().length >= 2);
@@ -98,10 +112,16 @@ describe('readiness and graceful close', () => {
       if (!healthy) throw new Error('down');
     });
     addReadinessCheck(app, 'slow', () => new Promise((resolve) => setTimeout(resolve, 5)));
-    await using server = await listen(app, { host: '127.0.0.1', closeOnShutdown: false });
+    await using server = await listen(app, {
+      host: '127.0.0.1',
+      closeOnShutdown: false,
+    });
     const ready = await fetch(`${server.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', checks: { database: 'ok', slow: 'ok' } });
+    expect(await ready.json()).toEqual({
+      status: 'ready',
+      checks: { database: 'ok', slow: 'ok' },
+    });
     healthy = false;
     const notReady = await fetch(`${server.url}/readyz`);
     expect(notReady.status).toBe(503);
@@ -122,7 +142,11 @@ describe('readiness and graceful close', () => {
       });
       res.json({ finished: true });
     });
-    const server = await listen(app, { host: '127.0.0.1', closeOnShutdown: false, shutdownTimeoutMs: 10_000 });
+    const server = await listen(app, {
+      host: '127.0.0.1',
+      closeOnShutdown: false,
+      shutdownTimeoutMs: 10_000,
+    });
     // A keep-alive connection that stays idle during the close must not hold it up.
     await (await fetch(`${server.url}/healthz`)).text();
     const inFlight = fetch(`${server.url}/slow`);
@@ -145,7 +169,11 @@ describe('readiness and graceful close', () => {
 
   it('answers /readyz with 503 as soon as draining starts', async () => {
     const app = createApp({ logger });
-    const server = await listen(app, { host: '127.0.0.1', closeOnShutdown: false, drainDelayMs: 2000 });
+    const server = await listen(app, {
+      host: '127.0.0.1',
+      closeOnShutdown: false,
+      drainDelayMs: 2000,
+    });
     const closing = server.close();
     const response = await fetch(`${server.url}/readyz`);
     expect(response.status).toBe(503);
@@ -163,7 +191,11 @@ describe('readiness and graceful close', () => {
       started();
       return new Promise(() => undefined);
     });
-    const server = await listen(app, { host: '127.0.0.1', closeOnShutdown: false, shutdownTimeoutMs: 100 });
+    const server = await listen(app, {
+      host: '127.0.0.1',
+      closeOnShutdown: false,
+      shutdownTimeoutMs: 100,
+    });
     const hanging = fetch(`${server.url}/forever`).then(
       () => 'answered',
       () => 'cut',

@@ -23,7 +23,10 @@ async function call(path: string, init?: RequestInit) {
 
 beforeAll(async () => {
   telemetry = setupTestTelemetry();
-  const app = createApp({ accessLog: false, logger: createLogger({ level: 'silent' }) });
+  const app = createApp({
+    accessLog: false,
+    logger: createLogger({ level: 'silent' }),
+  });
   const users = express.Router();
   users.get('/:id', (req, res) => {
     res.json({ id: req.params['id'] });
@@ -97,7 +100,11 @@ describe('server span naming', () => {
 describe('server span content', () => {
   it('sets the semantic-convention attributes and nothing secret', async () => {
     const { span } = await call('/api/v1/users/1?token=t0k3n', {
-      headers: { authorization: 'Bearer s3cr3t', cookie: 'session=c00kie', 'user-agent': 'probe/1.0' },
+      headers: {
+        authorization: 'Bearer s3cr3t',
+        cookie: 'session=c00kie',
+        'user-agent': 'probe/1.0',
+      },
     });
     expect(span.kind).toBe(SpanKind.SERVER);
     expect(span.attributes).toMatchObject({
@@ -117,7 +124,10 @@ describe('server span content', () => {
   it('continues the trace of an incoming traceparent', async () => {
     const traceId = '0af7651916cd43dd8448eb211c80319c';
     const { span } = await call('/api/v1/users/1', {
-      headers: { traceparent: `00-${traceId}-b7ad6b7169203331-01`, tracestate: 'vendor=value' },
+      headers: {
+        traceparent: `00-${traceId}-b7ad6b7169203331-01`,
+        tracestate: 'vendor=value',
+      },
     });
     expect(span.spanContext().traceId).toBe(traceId);
     expect(span.parentSpanContext?.spanId).toBe('b7ad6b7169203331');
@@ -127,9 +137,14 @@ describe('server span content', () => {
   it('starts a new trace when traceparent or tracestate is malformed', async () => {
     for (const headers of [
       { traceparent: 'not-a-traceparent' },
-      { traceparent: '00-00000000000000000000000000000000-b7ad6b7169203331-01' },
+      {
+        traceparent: '00-00000000000000000000000000000000-b7ad6b7169203331-01',
+      },
       { traceparent: `00-${'z'.repeat(32)}-b7ad6b7169203331-01` },
-      { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', tracestate: '=,=;;bad,@@@=x,k=' },
+      {
+        traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+        tracestate: '=,=;;bad,@@@=x,k=',
+      },
     ]) {
       const { response, span } = await call('/api/v1/users/1', { headers });
       expect(response.status).toBe(200);
@@ -153,7 +168,10 @@ describe('span status', () => {
     const { response, body, span } = await call('/api/v1/users/9/fail');
     expect(response.headers.get('content-type')).toContain('application/problem+json');
     const problem = JSON.parse(body);
-    expect(problem).toMatchObject({ status: 500, title: 'Internal Server Error' });
+    expect(problem).toMatchObject({
+      status: 500,
+      title: 'Internal Server Error',
+    });
     expect(problem.trace_id).toBe(span.spanContext().traceId);
     expect(problem.detail).toBeUndefined();
     expect(span.status.code).toBe(SpanStatusCode.ERROR);
