@@ -110,13 +110,38 @@ async function exchangeOnce(
       response: { status: response.status, contentType },
     });
   }
-  let text: string;
+  let text: string | undefined;
   try {
-    text = await response.text();
+    text = await readBounded(response, MAX_ANSWER_BYTES);
   } catch (error) {
     return failure(error);
   }
+  if (text === undefined)
+    throw new IdentityUnavailableError(
+      `identity service sent a malformed introspection answer: larger than ${MAX_ANSWER_BYTES} bytes`,
+      { reason: 'malformed_response', status: 200, response: { status: 200, contentType } },
+    );
   return { result: parseIntrospectionBody(text, contentType), status: response.status };
+}
+
+/** Largest introspection answer read (real ones are well under 10 KiB); a larger one is malformed. */
+const MAX_ANSWER_BYTES = 1024 * 1024;
+
+/** The body as UTF-8 text, or undefined (and the body cancelled) once it exceeds `limit` bytes. */
+async function readBounded(response: Response, limit: number): Promise<string | undefined> {
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (declared > limit || response.body === null) {
+    await response.body?.cancel().catch(() => undefined);
+    return declared > limit ? undefined : '';
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body) {
+    size += chunk.byteLength;
+    if (size > limit) return undefined; // leaving the loop cancels the stream
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** RFC 6749 §2.3.1: client credentials are form-encoded before Basic encoding. */
