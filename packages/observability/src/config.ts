@@ -39,6 +39,8 @@ const SAMPLERS: readonly SamplerName[] = [
 const PROPAGATORS: readonly string[] = ['tracecontext', 'baggage', 'b3', 'b3multi', 'none'];
 const TRACES_EXPORTERS: readonly string[] = ['console', 'otlp', 'none'];
 const PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json', 'grpc'];
+const METRICS_EXPORTERS: readonly MetricsExporterName[] = ['prometheus', 'otlp', 'console', 'none'];
+const DIAG_LEVELS = ['none', 'error', 'warn', 'info', 'debug', 'verbose', 'all'] as const;
 
 /** Resolves the whole configuration from options and the environment. */
 export function resolveConfig(
@@ -62,6 +64,7 @@ export function resolveConfig(
     readString('OTEL_EXPORTER_OTLP_ENDPOINT', env) !== undefined;
   const defaultExporters = toList(options.tracesExporter) ?? [endpointSet ? 'otlp' : 'console'];
 
+  const metricsDefault = options.metricsExporter ?? 'prometheus';
   const samplerName =
     readEnum('OTEL_TRACES_SAMPLER', SAMPLERS, 'parentbased_always_on', env) ?? 'parentbased_always_on';
   const samplerRatio = readNumber('OTEL_TRACES_SAMPLER_ARG', 'ratio 1.0', env, { min: 0, max: 1 }) ?? 1;
@@ -70,7 +73,7 @@ export function resolveConfig(
     disabled: readBoolean('OTEL_SDK_DISABLED', env) ?? false,
     serviceName,
     resourceAttributes,
-    tracesExporters: readExporters(env) ?? defaultExporters,
+    tracesExporters: readExporters(env, defaultExporters) ?? defaultExporters,
     otlp: resolveOtlp('TRACES', 'v1/traces', options, env),
     sampler: { name: samplerName, ratio: samplerRatio },
     propagators: readPropagators(env),
@@ -81,19 +84,12 @@ export function resolveConfig(
       maxExportBatchSize: readNumber('OTEL_BSP_MAX_EXPORT_BATCH_SIZE', '512', env, { min: 1 }) ?? 512,
     },
     metricsExporter:
-      readEnum<MetricsExporterName>(
-        'OTEL_METRICS_EXPORTER',
-        ['prometheus', 'otlp', 'console', 'none'],
-        'prometheus',
-        env,
-      ) ??
-      options.metricsExporter ??
-      'prometheus',
+      readEnum<MetricsExporterName>('OTEL_METRICS_EXPORTER', METRICS_EXPORTERS, metricsDefault, env) ?? metricsDefault,
     metricsOtlp: resolveOtlp('METRICS', 'v1/metrics', options, env),
     metricExportIntervalMs: readNumber('OTEL_METRIC_EXPORT_INTERVAL', '60000', env, { min: 100 }) ?? 60000,
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? 5000,
     handleSignals: options.handleSignals ?? true,
-    diagLevel: readString('OTEL_LOG_LEVEL', env)?.toUpperCase() ?? 'WARN',
+    diagLevel: (readEnum('OTEL_LOG_LEVEL', DIAG_LEVELS, 'warn', env) ?? 'warn').toUpperCase(),
   };
 }
 
@@ -102,17 +98,17 @@ function toList<T>(value: T | T[] | undefined): T[] | undefined {
   return Array.isArray(value) ? value : [value];
 }
 
-function readExporters(env: NodeJS.ProcessEnv): TracesExporterName[] | undefined {
+function readExporters(env: NodeJS.ProcessEnv, fallback: TracesExporterName[]): TracesExporterName[] | undefined {
   const names = readList('OTEL_TRACES_EXPORTER', env);
   if (names === undefined) return undefined;
   const chosen = names.map((n) => n.toLowerCase()).filter((n) => TRACES_EXPORTERS.includes(n)) as TracesExporterName[];
-  if (chosen.length !== names.length || chosen.length === 0) {
+  const result = chosen.length === 0 ? fallback : chosen.includes('none') ? ['none' as const] : [...new Set(chosen)];
+  if (chosen.length !== names.length) {
     warnOnce(
-      `OTEL_TRACES_EXPORTER="${names.join(',')}" names an unknown exporter (known: console, otlp, none); using ${chosen.length > 0 ? chosen.join(',') : 'console'}`,
+      `OTEL_TRACES_EXPORTER="${names.join(',')}" names an unknown exporter (known: console, otlp, none); using ${result.join(',')}`,
     );
   }
-  if (chosen.length === 0) return ['console'];
-  return chosen.includes('none') ? ['none'] : [...new Set(chosen)];
+  return result;
 }
 
 function readPropagators(env: NodeJS.ProcessEnv): PropagatorName[] {

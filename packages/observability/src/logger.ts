@@ -1,4 +1,5 @@
 import pino, { type DestinationStream, type Level, type Logger } from 'pino';
+import { readString, warnOnce } from './env.ts';
 import { getTraceIds } from './trace-ids.ts';
 
 export type { Logger };
@@ -12,8 +13,12 @@ const LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 't
 export function createLogger(
   bindings: { serviceName?: string; level?: Level; destination?: DestinationStream } = {},
 ): Logger {
-  const envLevel = process.env['LOG_LEVEL']?.trim().toLowerCase();
-  const level = envLevel && LEVELS.includes(envLevel) ? envLevel : (bindings.level ?? 'info');
+  const fallback = bindings.level ?? 'info';
+  const envLevel = readString('LOG_LEVEL')?.toLowerCase();
+  if (envLevel !== undefined && !LEVELS.includes(envLevel)) {
+    warnOnce(`LOG_LEVEL="${envLevel}" is not one of ${LEVELS.join(', ')}; using ${fallback}`);
+  }
+  const level = envLevel !== undefined && LEVELS.includes(envLevel) ? envLevel : fallback;
   const options = {
     level,
     base: bindings.serviceName ? { service_name: bindings.serviceName } : {},

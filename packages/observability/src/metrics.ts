@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { createRequire } from 'node:module';
+import { OTLPMetricExporter as OtlpJsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPMetricExporter as OtlpProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import type { Resource } from '@opentelemetry/resources';
 import {
@@ -7,6 +9,7 @@ import {
   MeterProvider,
   PeriodicExportingMetricReader,
   type IMetricReader,
+  type PushMetricExporter,
 } from '@opentelemetry/sdk-metrics';
 import type { Meter } from '@opentelemetry/api';
 import type { BatchObserver } from './batch-processor.ts';
@@ -27,6 +30,25 @@ export function setMetricsHandler(handler: MetricsRequestHandler | undefined): v
   prometheusHandler = handler;
 }
 
+const require = createRequire(import.meta.url);
+
+/** The OTLP metric exporter for the configured protocol; gRPC is loaded only when chosen. */
+function createOtlpMetricExporter(otlp: ResolvedConfig['metricsOtlp']): PushMetricExporter {
+  const settings = { url: otlp.url, headers: otlp.headers, timeoutMillis: otlp.timeoutMs };
+  switch (otlp.protocol) {
+    case 'http/json':
+      return new OtlpJsonMetricExporter(settings);
+    case 'grpc': {
+      const grpc = require('@opentelemetry/exporter-metrics-otlp-grpc') as {
+        OTLPMetricExporter: new (config: { url: string; timeoutMillis: number }) => PushMetricExporter;
+      };
+      return new grpc.OTLPMetricExporter({ url: otlp.url, timeoutMillis: otlp.timeoutMs });
+    }
+    default:
+      return new OtlpProtoMetricExporter(settings);
+  }
+}
+
 /** Builds the meter provider for the chosen metrics exporter. */
 export function createMeterProvider(config: ResolvedConfig, resource: Resource): MeterProvider {
   const readers: IMetricReader[] = [];
@@ -40,11 +62,7 @@ export function createMeterProvider(config: ResolvedConfig, resource: Resource):
     case 'otlp':
       readers.push(
         new PeriodicExportingMetricReader({
-          exporter: new OTLPMetricExporter({
-            url: config.metricsOtlp.url,
-            headers: config.metricsOtlp.headers,
-            timeoutMillis: config.metricsOtlp.timeoutMs,
-          }),
+          exporter: createOtlpMetricExporter(config.metricsOtlp),
           exportIntervalMillis: config.metricExportIntervalMs,
           exportTimeoutMillis: Math.min(config.metricsOtlp.timeoutMs, config.metricExportIntervalMs),
         }),

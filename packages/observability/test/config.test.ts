@@ -192,6 +192,25 @@ describe('bad values: one clear warning naming the variable and the fallback; th
     expect(warnings).toHaveLength(2);
   });
 
+  it('falls back to the code option, not the built-in default, when the variable is bad', () => {
+    const config = resolveConfig(
+      { tracesExporter: 'none', metricsExporter: 'otlp' },
+      env({ OTEL_TRACES_EXPORTER: 'zipkin', OTEL_METRICS_EXPORTER: 'statsd' }),
+    );
+    expect(config.tracesExporters).toEqual(['none']);
+    expect(config.metricsExporter).toBe('otlp');
+    expect(warnings).toEqual([
+      expect.stringMatching(/OTEL_TRACES_EXPORTER="zipkin".*using none/),
+      expect.stringMatching(/OTEL_METRICS_EXPORTER="statsd".*using otlp/),
+    ]);
+  });
+
+  it('warns about an unknown OTEL_LOG_LEVEL and keeps warn', () => {
+    expect(resolveConfig({}, env({ OTEL_LOG_LEVEL: 'loud' })).diagLevel).toBe('WARN');
+    expect(resolveConfig({}, env({ OTEL_LOG_LEVEL: 'debug' })).diagLevel).toBe('DEBUG');
+    expect(warnings).toEqual([expect.stringMatching(/OTEL_LOG_LEVEL="loud".*using warn/)]);
+  });
+
   it('warns once per bad value, not on every read', () => {
     resolveConfig({}, env({ OTEL_TRACES_EXPORTER: 'jaeger' }));
     resolveConfig({}, env({ OTEL_TRACES_EXPORTER: 'jaeger' }));

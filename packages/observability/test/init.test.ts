@@ -123,6 +123,30 @@ describe('initObservability', () => {
     expect(text).toMatch(/otel_sdk_processor_span_queue_capacity\{[^}]*\} 2048/);
   });
 
+  it('warns about an unknown LOG_LEVEL through the logger and keeps the code level', () => {
+    const { out, destination } = lines();
+    process.env['LOG_LEVEL'] = 'chatty';
+    try {
+      obs = initObservability({ tracesExporter: 'none', handleSignals: false, logger: { level: 'warn', destination } });
+    } finally {
+      delete process.env['LOG_LEVEL'];
+    }
+    expect(obs.logger.level).toBe('warn');
+    expect(out.map((l) => l['msg'])).toContainEqual(expect.stringMatching(/LOG_LEVEL="chatty".*using warn/));
+  });
+
+  it('exports metrics over OTLP with the configured protocol', async () => {
+    await using receiver = await startOtlpReceiver();
+    process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] = receiver.endpoint;
+    process.env['OTEL_EXPORTER_OTLP_PROTOCOL'] = 'http/json';
+    process.env['OTEL_METRICS_EXPORTER'] = 'otlp';
+    obs = initObservability({ tracesExporter: 'none', handleSignals: false });
+    obs.meter('test').createCounter('orders.created').add(2);
+    await obs.forceFlush();
+    await expect.poll(() => receiver.contentTypes).toContainEqual(expect.stringContaining('application/json'));
+    expect(getMetricsHandler()).toBeUndefined();
+  });
+
   it('is a no-op when OTEL_SDK_DISABLED=true', () => {
     process.env['OTEL_SDK_DISABLED'] = 'true';
     obs = initObservability({ handleSignals: false, logger: { destination: lines().destination } });
