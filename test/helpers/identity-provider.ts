@@ -16,8 +16,10 @@ export interface IdentityProviderOptions {
   tokenTtlSeconds?: number;
   /** Resource indicators (audiences) a token may be minted for. Default `['urn:service-runtime:orders']`. */
   resources?: string[];
-  /** Port to listen on (127.0.0.1); default a free one. */
+  /** Port to listen on; default a free one. */
   port?: number;
+  /** Interface to bind; default `127.0.0.1` (`0.0.0.0` in a container). The issuer names 127.0.0.1 then. */
+  host?: string;
   /** Credentials of the client_credentials client; default fixed test values. */
   tokenClient?: ProviderClient;
   /** Credentials of the resource server's introspection client; default fixed test values. */
@@ -108,9 +110,11 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
     wrapped(req, res);
   });
   server.keepAliveTimeout = 1000;
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  const issuer = `http://127.0.0.1:${port}`;
+  const host =
+    options.host === undefined || options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
+  const issuer = `http://${host}:${port}`;
 
   const store = new Map<string, { payload: Record<string, unknown>; expiresAt: number }>();
   const provider = new Provider(issuer, {

@@ -98,7 +98,6 @@ export async function startMesh(options: MeshOptions = {}): Promise<Mesh> {
         IDENTITY_INTROSPECTION_URL: String(identity['introspectionUrl']),
         IDENTITY_CLIENT_ID: gatewayClient.id,
         IDENTITY_CLIENT_SECRET: gatewayClient.secret,
-        HTTPKIT_TRUSTED_HOSTS: new URL(String(identity['url'])).host,
       }),
       launch('worker', { BILLING_URL: billingUrl }),
     ]);

@@ -13,5 +13,5 @@ app.post('/invoices', (req, res) => {
   res.status(201).json({ invoiceId: randomUUID(), orderId, amountCents });
 });
 
-const server = await listen(app, { port: Number(process.env['PORT'] ?? 0), host: '127.0.0.1' });
+const server = await listen(app, { port: Number(process.env['PORT'] ?? 0), host: process.env['HOST'] ?? '127.0.0.1' });
 announceReady({ url: server.url });

@@ -36,5 +36,5 @@ app.post('/orders', requireAuth(identity, { scopes: ['orders:write'] }), async (
   res.status(202).json({ orderId: order.orderId, eventId: id, trace_id: getTraceIds().trace_id });
 });
 
-const server = await listen(app, { port: Number(process.env['PORT'] ?? 0), host: '127.0.0.1' });
+const server = await listen(app, { port: Number(process.env['PORT'] ?? 0), host: process.env['HOST'] ?? '127.0.0.1' });
 announceReady({ url: server.url });

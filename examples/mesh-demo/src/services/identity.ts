@@ -7,6 +7,7 @@ import { announceReady, requireEnv } from './ready.ts';
 
 const provider = await startIdentityProvider({
   port: Number(process.env['PORT'] ?? 0),
+  host: process.env['HOST'] ?? '127.0.0.1',
   tokenClient: { clientId: requireEnv('DEMO_TOKEN_CLIENT_ID'), clientSecret: requireEnv('DEMO_TOKEN_CLIENT_SECRET') },
   introspectionClient: {
     clientId: requireEnv('IDENTITY_CLIENT_ID'),
