@@ -44,6 +44,8 @@ export function resolveShutdownTimeoutMs(option: number | undefined): number {
   return (
     readNumber('HTTPKIT_SHUTDOWN_TIMEOUT_MS', `${fallback} ms`, process.env, {
       min: 0,
+      // longer than a Node.js timer can wait: setTimeout would fire after 1 ms and cut every request
+      max: 2_147_483_647,
     }) ?? fallback
   );
 }
