@@ -5,6 +5,9 @@ import type { BreakerOptions, CacheOptions, ClientAuthMethod, IdentityClientOpti
 
 const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'bearer'];
 
+/** Longest delay a Node.js timer accepts (2^31 − 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2_147_483_647;
+
 /** Built-in defaults, used when neither env nor options give a (valid) value. */
 export const DEFAULTS = {
   timeoutMs: 2000,
@@ -136,7 +139,10 @@ function setting(
   min: number,
   integer: boolean,
 ): number {
-  const valid = (value: number) => Number.isFinite(value) && value >= min && (!integer || Number.isInteger(value));
+  // a duration past Node's timer range would fire at once (setTimeout) or throw (AbortSignal.timeout)
+  const max = integer ? Number.MAX_SAFE_INTEGER : MAX_TIMER_MS;
+  const valid = (value: number) =>
+    Number.isFinite(value) && value >= min && value <= max && (!integer || Number.isInteger(value));
   let base = fallback;
   if (option !== undefined) {
     if (valid(option)) base = option;
@@ -145,15 +151,20 @@ function setting(
         `identityclient option for ${name} (${String(option)}) is not ${describe(min, integer)}; using ${fallback}`,
       );
   }
-  const fromEnv = readNumber(name, String(base), env, { min });
-  if (fromEnv === undefined) return base;
+  const fromEnv = readNumber(name, String(base), env, { min, max });
+  if (fromEnv === undefined) return wholeMs(base, integer);
   if (integer && !Number.isInteger(fromEnv)) {
     warnOnce(`${name}="${fromEnv}" is not an integer; using ${base}`);
     return base;
   }
-  return fromEnv;
+  return wholeMs(fromEnv, integer);
+}
+
+// AbortSignal.timeout takes whole milliseconds only (1.5 throws a RangeError on every request).
+function wholeMs(value: number, integer: boolean): number {
+  return integer ? value : Math.ceil(value);
 }
 
 function describe(min: number, integer: boolean): string {
-  return `${integer ? 'an integer' : 'a number'} >= ${min}`;
+  return integer ? `an integer >= ${min}` : `a number of ms in [${min}, ${MAX_TIMER_MS}]`;
 }
