@@ -16,7 +16,7 @@ import { httpkitTracer } from './instruments.ts';
 import type { RequestObservers, RpcMetadata } from './internal-types.ts';
 import { onResponseEnd } from './request-end.ts';
 import { pathOf } from './request-path.ts';
-import { attachState, RequestState } from './request-state.ts';
+import { attachState, RequestState, stateOf } from './request-state.ts';
 import type { TracingOptions } from './types.ts';
 
 const SERVER_SPAN: SpanOptions = { kind: SpanKind.SERVER };
@@ -50,7 +50,8 @@ export function resolveObservers(options: TracingOptions, accessLog: boolean, me
 export function tracingMiddleware(observers: RequestObservers, inner: RequestHandler = callNext): RequestHandler {
   const untraced = observers.untraced;
   return function httpkitTracing(req: Request, res: Response, next: NextFunction): void {
-    if (untraced.size !== 0 && untraced.has(pathOf(req.url))) {
+    // Untraced path, or already traced by an outer httpkit middleware (a mounted sub-app).
+    if ((untraced.size !== 0 && untraced.has(pathOf(req.url))) || stateOf(res) !== undefined) {
       inner(req, res, next);
       return;
     }

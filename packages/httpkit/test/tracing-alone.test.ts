@@ -19,6 +19,8 @@ describe('tracing() on an existing Express app', () => {
   it('gives each request a named server span, and the error handlers record failures', async () => {
     const app = express();
     app.use(tracing({ logger: createLogger({ level: 'silent' }) }));
+    // Mounted twice by mistake: still one span per request.
+    app.use(tracing());
     const admin = express.Router();
     admin.get('/reports/:year', (_req, res) => {
       res.send('ok');
