@@ -45,6 +45,11 @@ beforeAll(async () => {
     res.json({ ok: true });
   });
   app.use('/tenants/:tenantId', tenant);
+  const shop = express();
+  shop.get('/items/:sku', (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.use('/shop', shop);
   app.get('/work', async (_req, res) => {
     await withSpan('child-work', async () => {
       await new Promise((resolve) => setTimeout(resolve, 5));
@@ -80,6 +85,11 @@ describe('server span naming', () => {
   it('keeps mount templates of parameterised mounts instead of raw values', async () => {
     const { span } = await call('/tenants/acme/orders/7');
     expect(span.name).toBe('GET /tenants/:tenantId/orders/:orderId');
+  });
+
+  it('prefixes routes of a mounted sub-app with its mount path', async () => {
+    const { span } = await call('/shop/items/abc');
+    expect(span.name).toBe('GET /shop/items/:sku');
   });
 
   it('keeps the full name when a nested handler throws and the router unwinds', async () => {
