@@ -45,15 +45,14 @@ describe('JetStream handlers that throw, reject or hang', () => {
     const kinds = new Map<string, Kind>();
     await bus.consume<{ kind: Kind }>(
       { stream: 'WORK', durable: 'worker' },
-      async (event, ctx) => {
+      (event, ctx): Promise<void> | void => {
         const kind = event.data!.kind;
         attempts.set(event.id, [...(attempts.get(event.id) ?? []), ctx.jetstream!.deliveryCount]);
-        if (kind === 'throw') throw new Error('handler threw');
+        if (kind === 'throw') throw new Error('handler threw'); // synchronous throw
         if (kind === 'reject') return Promise.reject(new Error('handler rejected'));
-        if (kind === 'hang') return new Promise(() => undefined);
-        if (kind === 'flaky' && ctx.jetstream!.deliveryCount < 2) throw new Error('flaky, once');
-        await sleep(1);
-        done.set(event.id, (done.get(event.id) ?? 0) + 1);
+        if (kind === 'hang') return new Promise<void>(() => undefined);
+        if (kind === 'flaky' && ctx.jetstream!.deliveryCount < 2) return Promise.reject(new Error('flaky, once'));
+        return sleep(1).then(() => void done.set(event.id, (done.get(event.id) ?? 0) + 1));
       },
       { maxDeliver: 3, backoffMs: 100, timeoutMs: 500, deadLetterSubject: 'dlq.work' },
     );
