@@ -1,5 +1,5 @@
 import type { ObservabilityOptions, MetricsExporterName, OtlpProtocol, TracesExporterName } from './types.ts';
-import { readBoolean, readEnum, readKeyValueList, readList, readNumber, readString, warnOnce } from './env.ts';
+import { readBoolean, readEnum, readKeyValueList, readList, readNumber, readString, shown, warnOnce } from './env.ts';
 
 /** Every setting resolved once: environment over options over defaults. */
 export interface ResolvedConfig {
@@ -39,6 +39,10 @@ const SAMPLERS: readonly SamplerName[] = [
 const PROPAGATORS: readonly string[] = ['tracecontext', 'baggage', 'b3', 'b3multi', 'none'];
 const TRACES_EXPORTERS: readonly string[] = ['console', 'otlp', 'none'];
 const PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json', 'grpc'];
+// Node timers fire after 1 ms for any delay above 2^31-1 ms: a larger value is a bad value.
+const MAX_TIMER_MS = 2_147_483_647;
+// Beyond this a "bounded" queue no longer bounds anything a service could hold in memory.
+const MAX_QUEUE = 1_000_000;
 const METRICS_EXPORTERS: readonly MetricsExporterName[] = ['prometheus', 'otlp', 'console', 'none'];
 const DIAG_LEVELS = ['none', 'error', 'warn', 'info', 'debug', 'verbose', 'all'] as const;
 
@@ -78,15 +82,16 @@ export function resolveConfig(
     sampler: { name: samplerName, ratio: samplerRatio },
     propagators: readPropagators(env),
     batch: {
-      scheduledDelayMs: readNumber('OTEL_BSP_SCHEDULE_DELAY', '5000', env, { min: 0 }) ?? 5000,
-      exportTimeoutMs: readNumber('OTEL_BSP_EXPORT_TIMEOUT', '30000', env, { min: 1 }) ?? 30000,
-      maxQueueSize: readNumber('OTEL_BSP_MAX_QUEUE_SIZE', '2048', env, { min: 1 }) ?? 2048,
-      maxExportBatchSize: readNumber('OTEL_BSP_MAX_EXPORT_BATCH_SIZE', '512', env, { min: 1 }) ?? 512,
+      scheduledDelayMs: readNumber('OTEL_BSP_SCHEDULE_DELAY', '5000', env, { min: 0, max: MAX_TIMER_MS }) ?? 5000,
+      exportTimeoutMs: readNumber('OTEL_BSP_EXPORT_TIMEOUT', '30000', env, { min: 1, max: MAX_TIMER_MS }) ?? 30000,
+      maxQueueSize: readNumber('OTEL_BSP_MAX_QUEUE_SIZE', '2048', env, { min: 1, max: MAX_QUEUE }) ?? 2048,
+      maxExportBatchSize: readNumber('OTEL_BSP_MAX_EXPORT_BATCH_SIZE', '512', env, { min: 1, max: MAX_QUEUE }) ?? 512,
     },
     metricsExporter:
       readEnum<MetricsExporterName>('OTEL_METRICS_EXPORTER', METRICS_EXPORTERS, metricsDefault, env) ?? metricsDefault,
     metricsOtlp: resolveOtlp('METRICS', 'v1/metrics', options, env),
-    metricExportIntervalMs: readNumber('OTEL_METRIC_EXPORT_INTERVAL', '60000', env, { min: 100 }) ?? 60000,
+    metricExportIntervalMs:
+      readNumber('OTEL_METRIC_EXPORT_INTERVAL', '60000', env, { min: 100, max: MAX_TIMER_MS }) ?? 60000,
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? 5000,
     handleSignals: options.handleSignals ?? true,
     diagLevel: (readEnum('OTEL_LOG_LEVEL', DIAG_LEVELS, 'warn', env) ?? 'warn').toUpperCase(),
@@ -105,7 +110,7 @@ function readExporters(env: NodeJS.ProcessEnv, fallback: TracesExporterName[]): 
   const result = chosen.length === 0 ? fallback : chosen.includes('none') ? ['none' as const] : [...new Set(chosen)];
   if (chosen.length !== names.length) {
     warnOnce(
-      `OTEL_TRACES_EXPORTER="${names.join(',')}" names an unknown exporter (known: console, otlp, none); using ${result.join(',')}`,
+      `OTEL_TRACES_EXPORTER=${shown(names.join(','))} names an unknown exporter (known: console, otlp, none); using ${result.join(',')}`,
     );
   }
   return result;
@@ -117,7 +122,7 @@ function readPropagators(env: NodeJS.ProcessEnv): PropagatorName[] {
   const unknown = names.filter((n) => !PROPAGATORS.includes(n));
   if (unknown.length > 0) {
     warnOnce(
-      `OTEL_PROPAGATORS names unknown propagator(s) ${unknown.join(', ')} (known: ${PROPAGATORS.join(', ')}); skipping them`,
+      `OTEL_PROPAGATORS names unknown propagator(s) ${shown(unknown.join(', '))} (known: ${PROPAGATORS.join(', ')}); skipping them`,
     );
   }
   if (names.includes('none')) return [];
@@ -146,8 +151,8 @@ function resolveOtlp(
     ...readKeyValueList(`OTEL_EXPORTER_OTLP_${signal}_HEADERS`, env),
   };
   const timeoutMs =
-    readNumber(`OTEL_EXPORTER_OTLP_${signal}_TIMEOUT`, '10000', env, { min: 1 }) ??
-    readNumber('OTEL_EXPORTER_OTLP_TIMEOUT', '10000', env, { min: 1 }) ??
+    readNumber(`OTEL_EXPORTER_OTLP_${signal}_TIMEOUT`, '10000', env, { min: 1, max: MAX_TIMER_MS }) ??
+    readNumber('OTEL_EXPORTER_OTLP_TIMEOUT', '10000', env, { min: 1, max: MAX_TIMER_MS }) ??
     10000;
   return { url, protocol, headers, timeoutMs };
 }

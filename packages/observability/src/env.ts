@@ -28,6 +28,16 @@ export function warnOnce(message: string): void {
   warnSink(message);
 }
 
+const SHOWABLE = /^[A-Za-z0-9_.,/+\- ]{0,64}$/;
+
+/**
+ * A bad value as a warning may quote it: short plain words and numbers are shown, so the operator sees
+ * the typo; anything else (URLs, `user:pw@`, long or odd text) is not, since it may carry a secret.
+ */
+export function shown(value: string): string {
+  return SHOWABLE.test(value) ? `"${value}"` : `(a ${value.length}-character value, not shown)`;
+}
+
 /** A variable's trimmed value; blank counts as unset. */
 export function readString(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const raw = env[name];
@@ -48,7 +58,7 @@ export function readNumber(
   const parsed = Number(value);
   const { min = Number.NEGATIVE_INFINITY, max = Number.POSITIVE_INFINITY } = range;
   if (!Number.isFinite(parsed) || parsed < min || parsed > max) {
-    warnOnce(`${name}="${value}" is not a number in [${min}, ${max}]; using ${fallbackText}`);
+    warnOnce(`${name}=${shown(value)} is not a number in [${min}, ${max}]; using ${fallbackText}`);
     return undefined;
   }
   return parsed;
@@ -60,7 +70,7 @@ export function readBoolean(name: string, env: NodeJS.ProcessEnv = process.env):
   if (value === undefined) return undefined;
   if (value === 'true') return true;
   if (value === 'false') return false;
-  warnOnce(`${name}="${value}" is not true or false; ignoring it`);
+  warnOnce(`${name}=${shown(value)} is not true or false; ignoring it`);
   return undefined;
 }
 
@@ -84,7 +94,7 @@ export function readEnum<T extends string>(
   const value = readString(name, env)?.toLowerCase();
   if (value === undefined) return undefined;
   if ((allowed as readonly string[]).includes(value)) return value as T;
-  warnOnce(`${name}="${value}" is not one of ${allowed.join(', ')}; using ${fallback}`);
+  warnOnce(`${name}=${shown(value)} is not one of ${allowed.join(', ')}; using ${fallback}`);
   return fallback;
 }
 

@@ -1,5 +1,5 @@
 import pino, { type DestinationStream, type Level, type Logger } from 'pino';
-import { readString, warnOnce } from './env.ts';
+import { readString, shown, warnOnce } from './env.ts';
 import { getTraceIds } from './trace-ids.ts';
 
 export type { Logger };
@@ -16,7 +16,7 @@ export function createLogger(
   const fallback = bindings.level ?? 'info';
   const envLevel = readString('LOG_LEVEL')?.toLowerCase();
   if (envLevel !== undefined && !LEVELS.includes(envLevel)) {
-    warnOnce(`LOG_LEVEL="${envLevel}" is not one of ${LEVELS.join(', ')}; using ${fallback}`);
+    warnOnce(`LOG_LEVEL=${shown(envLevel)} is not one of ${LEVELS.join(', ')}; using ${fallback}`);
   }
   const level = envLevel !== undefined && LEVELS.includes(envLevel) ? envLevel : fallback;
   const options = {

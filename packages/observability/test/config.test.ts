@@ -211,6 +211,21 @@ describe('bad values: one clear warning naming the variable and the fallback; th
     expect(warnings).toEqual([expect.stringMatching(/OTEL_LOG_LEVEL="loud".*using warn/)]);
   });
 
+  it('rejects durations a Node timer cannot hold and queues too large to bound anything', () => {
+    const config = resolveConfig(
+      {},
+      env({
+        OTEL_BSP_EXPORT_TIMEOUT: '1e10',
+        OTEL_EXPORTER_OTLP_TIMEOUT: '3000000000',
+        OTEL_BSP_MAX_QUEUE_SIZE: '1e9',
+      }),
+    );
+    expect(config.batch.exportTimeoutMs).toBe(30000);
+    expect(config.otlp.timeoutMs).toBe(10000);
+    expect(config.batch.maxQueueSize).toBe(2048);
+    expect(warnings).toHaveLength(3);
+  });
+
   it('warns once per bad value, not on every read', () => {
     resolveConfig({}, env({ OTEL_TRACES_EXPORTER: 'jaeger' }));
     resolveConfig({}, env({ OTEL_TRACES_EXPORTER: 'jaeger' }));
