@@ -1,10 +1,9 @@
 import { trace } from '@opentelemetry/api';
-import { setupTestTelemetry, type TestTelemetry } from '@service-runtime/observability/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { IntrospectionCache, tokenKey } from '../src/introspection-cache.ts';
 import { createIdentityClient } from '../src/index.ts';
 import { silentLogger } from './fixtures/captured-logger.ts';
-import { startStubServer, type StubServer } from './fixtures/stub-introspection-server.ts';
+import { useStubHarness } from './fixtures/stub-harness.ts';
 
 const T0 = 1_800_000_000_000;
 const options = { maxEntries: 3, maxTtlMs: 60_000, negativeTtlMs: 5000 };
@@ -67,16 +66,7 @@ describe('IntrospectionCache', () => {
 });
 
 describe('caching in the client', () => {
-  let telemetry: TestTelemetry;
-  let stub: StubServer;
-  beforeAll(async () => {
-    telemetry = setupTestTelemetry();
-    stub = await startStubServer();
-  });
-  afterAll(async () => {
-    await stub.close();
-    await telemetry.shutdown();
-  });
+  const { telemetry, stub } = useStubHarness();
 
   const client = (cache?: false) =>
     createIdentityClient({ introspectionUrl: stub.url, clientId: 'c', clientSecret: 's', cache, logger: silentLogger });

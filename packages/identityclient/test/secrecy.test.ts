@@ -1,27 +1,17 @@
 import { trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { setupTestTelemetry, type TestTelemetry } from '@service-runtime/observability/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createIdentityClient, requireAuth } from '../src/index.ts';
 import { capturedLogger } from './fixtures/captured-logger.ts';
 import { startGuardedApp } from './fixtures/guarded-app.ts';
-import { startStubServer, type StubReply, type StubServer } from './fixtures/stub-introspection-server.ts';
+import { useStubHarness } from './fixtures/stub-harness.ts';
+import type { StubReply } from './fixtures/stub-introspection-server.ts';
 
 const TOKEN = 'SECRET-TOKEN-must-never-leak-7f3a9c';
 const CLIENT_SECRET = 'CLIENT-SECRET-must-never-leak-41be';
 const SUBJECT = 'alice-subject-8812';
 
-let telemetry: TestTelemetry;
-let stub: StubServer;
-
-beforeAll(async () => {
-  telemetry = setupTestTelemetry();
-  stub = await startStubServer();
-});
-afterAll(async () => {
-  await stub.close();
-  await telemetry.shutdown();
-});
+const { telemetry, stub } = useStubHarness();
 
 function dumpSpans(spans: ReadableSpan[]): string {
   return JSON.stringify(

@@ -1,21 +1,10 @@
 import { SpanKind, trace } from '@opentelemetry/api';
-import { setupTestTelemetry, type TestTelemetry } from '@service-runtime/observability/testing';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createIdentityClient } from '../src/index.ts';
 import { silentLogger } from './fixtures/captured-logger.ts';
-import { startStubServer, type StubServer } from './fixtures/stub-introspection-server.ts';
+import { useStubHarness } from './fixtures/stub-harness.ts';
 
-let telemetry: TestTelemetry;
-let stub: StubServer;
-
-beforeAll(async () => {
-  telemetry = setupTestTelemetry();
-  stub = await startStubServer();
-});
-afterAll(async () => {
-  await stub.close();
-  await telemetry.shutdown();
-});
+const { telemetry, stub } = useStubHarness();
 beforeEach(() => {
   telemetry.reset();
   stub.reply(() => ({ body: { active: true, scope: 'orders:read' }, delayMs: 50 }));
