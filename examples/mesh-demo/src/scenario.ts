@@ -138,7 +138,7 @@ async function firstMessage(
   sub: AsyncIterable<{ headers?: { get(k: string): string } | undefined }>,
   timeoutMs: number,
 ): Promise<ScenarioResult['deadLetter']> {
-  const timeout = new Promise<undefined>((resolve) => setTimeout(resolve, timeoutMs).unref());
+  const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), timeoutMs).unref());
   const first = (async () => {
     for await (const msg of sub) {
       return {

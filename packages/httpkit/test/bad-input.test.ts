@@ -2,7 +2,7 @@ import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { createLogger } from '@service-runtime/observability';
 import { setupTestTelemetry, type TestTelemetry } from '@service-runtime/observability/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createApp, listen, type RunningServer } from '../src/index.ts';
+import { createApp, listen, type ProblemDetails, type RunningServer } from '../src/index.ts';
 import { openSocket, rawRequest } from './raw-http.ts';
 import { waitFor } from './wait-for.ts';
 
@@ -59,7 +59,7 @@ describe('bad input', () => {
     });
     expect(response.status).toBe(400);
     expect(response.headers.get('content-type')).toContain('application/problem+json');
-    const problem = await response.json();
+    const problem = (await response.json()) as ProblemDetails;
     expect(problem).toMatchObject({
       status: 400,
       detail: 'The request body is not valid JSON.',
@@ -77,7 +77,7 @@ describe('bad input', () => {
       body: JSON.stringify({ data: 'x'.repeat(4096) }),
     });
     expect(response.status).toBe(413);
-    expect((await response.json()).status).toBe(413);
+    expect(((await response.json()) as ProblemDetails).status).toBe(413);
     const spans = await waitFor(() => serverSpans().length === 1 && serverSpans());
     expect(spans[0]!.attributes['http.response.status_code']).toBe(413);
     await expectAlive();
@@ -107,7 +107,7 @@ describe('bad input', () => {
     const response = await fetch(`${server.url}/does/not/exist`);
     expect(response.status).toBe(404);
     expect(response.headers.get('content-type')).toContain('application/problem+json');
-    expect((await response.json()).title).toBe('Not Found');
+    expect(((await response.json()) as ProblemDetails).title).toBe('Not Found');
     const spans = await waitFor(() => serverSpans().length === 1 && serverSpans());
     expect(spans[0]!.name).toBe('GET');
   });

@@ -125,7 +125,7 @@ describe('readiness and graceful close', () => {
     healthy = false;
     const notReady = await fetch(`${server.url}/readyz`);
     expect(notReady.status).toBe(503);
-    expect((await notReady.json()).checks.database).toBe('failed');
+    expect(((await notReady.json()) as { checks: Record<string, string> }).checks['database']).toBe('failed');
   });
 
   it('finishes an in-flight request, answers readiness 503 while draining, then refuses connections', async () => {

@@ -77,7 +77,7 @@ describe('bad input never blocks the consumer', () => {
       const dlq = uniqueSubject('dlq');
       const handled: CloudEvent[] = [];
       const dead: Msg[] = [];
-      bus.connection.subscribe(dlq, { callback: (_e, msg) => dead.push(msg) });
+      bus.connection.subscribe(dlq, { callback: (_e, msg) => void dead.push(msg) });
       bus.subscribe(subject, (event) => void handled.push(event), {
         deadLetterSubject: dlq,
         ...(testCase.validate ? { validate: (data) => (data as { ok: boolean }).ok === true } : {}),

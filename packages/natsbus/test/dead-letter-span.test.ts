@@ -22,7 +22,7 @@ function oneSpan(name: string): Promise<ReadableSpan> {
 async function collect(subject: string): Promise<Msg[]> {
   const bus = await fx.bus();
   const dead: Msg[] = [];
-  bus.connection.subscribe(subject, { callback: (_e, msg) => dead.push(msg) });
+  bus.connection.subscribe(subject, { callback: (_e, msg) => void dead.push(msg) });
   await bus.flush();
   return dead;
 }

@@ -57,7 +57,7 @@ describe('JetStream', () => {
     const { bus, stream, prefix } = await freshStream();
     const dlq = `${prefix}-dlq`;
     const dead: Msg[] = [];
-    bus.connection.subscribe(dlq, { callback: (_e, msg) => dead.push(msg) });
+    bus.connection.subscribe(dlq, { callback: (_e, msg) => void dead.push(msg) });
     await bus.flush();
     const attempts: { at: number; count: number }[] = [];
     await bus.consume(
@@ -89,7 +89,7 @@ describe('JetStream', () => {
     const { bus, stream, prefix } = await freshStream();
     const dlq = `${prefix}-dlq`;
     const dead: Msg[] = [];
-    bus.connection.subscribe(dlq, { callback: (_e, msg) => dead.push(msg) });
+    bus.connection.subscribe(dlq, { callback: (_e, msg) => void dead.push(msg) });
     await bus.flush();
     const seen: CloudEvent[] = [];
     await bus.consume({ stream, durable: 'bad' }, (event) => void seen.push(event), { deadLetterSubject: dlq });

@@ -12,7 +12,7 @@ afterAll(async () => fx.close());
 
 function capture(fixture: Fixture, subject: string, into: Msg[]) {
   return fixture.bus().then(async (bus) => {
-    bus.connection.subscribe(subject, { callback: (_e, msg) => into.push(msg) });
+    bus.connection.subscribe(subject, { callback: (_e, msg) => void into.push(msg) });
     await bus.connection.flush();
     return bus;
   });

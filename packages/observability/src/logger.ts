@@ -1,4 +1,4 @@
-import pino, { type DestinationStream, type Level, type Logger } from 'pino';
+import pino, { type DestinationStream, type LevelWithSilent, type Logger } from 'pino';
 import { readString, shown, warnOnce } from './env.ts';
 import { getTraceIds } from './trace-ids.ts';
 
@@ -11,7 +11,7 @@ const LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 't
  * and traces join in the backend. `LOG_LEVEL` overrides the level given in code.
  */
 export function createLogger(
-  bindings: { serviceName?: string; level?: Level; destination?: DestinationStream } = {},
+  bindings: { serviceName?: string; level?: LevelWithSilent; destination?: DestinationStream } = {},
 ): Logger {
   const fallback = bindings.level ?? 'info';
   const envLevel = readString('LOG_LEVEL')?.toLowerCase();

@@ -1,6 +1,6 @@
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { Sampler, SpanProcessor } from '@opentelemetry/sdk-trace';
-import type { DestinationStream, Level } from 'pino';
+import type { DestinationStream, LevelWithSilent } from 'pino';
 
 /** Where finished spans go. `console` prints one JSON line per span on stdout. */
 export type TracesExporterName = 'console' | 'otlp' | 'none';
@@ -36,7 +36,7 @@ export interface ObservabilityOptions {
   /** Escape hatch: auto-instrumentations for third-party libraries (instrumentation-http, undici...). */
   instrumentations?: Instrumentation[];
   /** Logger settings; `LOG_LEVEL` overrides `level`. */
-  logger?: { level?: Level; destination?: DestinationStream };
+  logger?: { level?: LevelWithSilent; destination?: DestinationStream };
 }
 
 /** Counts that tell whether telemetry is reaching its backend. */
