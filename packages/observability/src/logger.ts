@@ -1,5 +1,6 @@
 import pino, { type DestinationStream, type LevelWithSilent, type Logger } from 'pino';
 import { readString, shown, warnOnce } from './env.ts';
+import { type BatchedDestination, createBatchedDestination } from './log-destination.ts';
 import { getTraceIds } from './trace-ids.ts';
 
 export type { Logger };
@@ -26,7 +27,15 @@ export function createLogger(
     formatters: { level: (label: string) => ({ level: label }) },
     mixin: getTraceIds,
   };
-  return bindings.destination ? pino(options, bindings.destination) : pino(options);
+  return pino(options, bindings.destination ?? defaultDestination());
+}
+
+let stdoutDestination: BatchedDestination | undefined;
+
+// One batched stdout destination per process, shared by every logger that writes to stdout.
+function defaultDestination(): BatchedDestination {
+  stdoutDestination ??= createBatchedDestination(1);
+  return stdoutDestination;
 }
 
 let defaultLogger: Logger | undefined;
