@@ -1,8 +1,9 @@
 import { type SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { ExportResultCode, hrTimeToMilliseconds, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
+import { stdoutDestination } from './log-destination.ts';
 
-/** Where console lines are written; `process.stdout` unless a test passes its own. */
+/** Where console lines are written; stdout (the batched channel logs use) unless a test passes its own. */
 export interface LineSink {
   write(chunk: string, callback?: (error?: Error | null) => void): boolean;
 }
@@ -27,6 +28,20 @@ export interface ConsoleSpanLine {
 
 const KIND_NAMES = ['INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'] as const;
 const STATUS_NAMES = ['UNSET', 'OK', 'ERROR'] as const;
+
+// Span lines share the loggers' batched, asynchronous stdout channel: one ordered stream, and a slow
+// pipe never blocks the event loop. A batch the channel had to drop is reported as a failed export.
+function stdoutSink(): LineSink {
+  const destination = stdoutDestination();
+  return {
+    write(chunk, callback) {
+      const before = destination.dropped;
+      destination.write(chunk);
+      callback?.(destination.dropped > before ? new Error('stdout did not keep up') : null);
+      return true;
+    },
+  };
+}
 
 /** Turns one finished span into its console line object. */
 export function toConsoleLine(span: ReadableSpan): ConsoleSpanLine {
@@ -69,7 +84,7 @@ export function toConsoleLine(span: ReadableSpan): ConsoleSpanLine {
 export class JsonLinesSpanExporter implements SpanExporter {
   private readonly sink: LineSink;
 
-  constructor(sink: LineSink = process.stdout) {
+  constructor(sink: LineSink = stdoutSink()) {
     this.sink = sink;
   }
 

@@ -91,3 +91,11 @@ function countLines(data: string | Buffer): number {
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
   return Math.max(lines, 1);
 }
+
+let stdout: BatchedDestination | undefined;
+
+/** The process's one batched stdout channel, shared by the loggers and the console span exporter. */
+export function stdoutDestination(): BatchedDestination {
+  stdout ??= createBatchedDestination(1);
+  return stdout;
+}

@@ -1,6 +1,6 @@
 import pino, { type DestinationStream, type LevelWithSilent, type Logger } from 'pino';
 import { readString, shown, warnOnce } from './env.ts';
-import { type BatchedDestination, createBatchedDestination } from './log-destination.ts';
+import { stdoutDestination } from './log-destination.ts';
 import { getTraceIds } from './trace-ids.ts';
 
 export type { Logger };
@@ -27,15 +27,7 @@ export function createLogger(
     formatters: { level: (label: string) => ({ level: label }) },
     mixin: getTraceIds,
   };
-  return pino(options, bindings.destination ?? defaultDestination());
-}
-
-let stdoutDestination: BatchedDestination | undefined;
-
-// One batched stdout destination per process, shared by every logger that writes to stdout.
-function defaultDestination(): BatchedDestination {
-  stdoutDestination ??= createBatchedDestination(1);
-  return stdoutDestination;
+  return pino(options, bindings.destination ?? stdoutDestination());
 }
 
 let defaultLogger: Logger | undefined;
