@@ -12,8 +12,8 @@ export interface ResolvedBusConfig {
 }
 
 /**
- * Resolves `createBus` options with the environment: `NATS_URL` (servers, when neither `servers`
- * nor `connection` is given), `NATSBUS_SOURCE` (overrides `source`), `NATSBUS_EXTERNAL_SUBJECTS`
+ * Resolves `createBus` options with the environment: `NATS_URL` (overrides `servers`; unused with
+ * `connection`), `NATSBUS_SOURCE` (overrides `source`), `NATSBUS_EXTERNAL_SUBJECTS`
  * (added to `externalSubjects`), `NATSBUS_CONTENT_MODE` (`structured` or `binary`).
  */
 export function resolveBusConfig(options: BusOptions, env: NodeJS.ProcessEnv = process.env): ResolvedBusConfig {
@@ -22,7 +22,8 @@ export function resolveBusConfig(options: BusOptions, env: NodeJS.ProcessEnv = p
     throw new ConfigError('createBus needs a non-empty `source` (the CloudEvents source of this service)');
   }
   const envServers = readList('NATS_URL', env);
-  const servers = options.servers === undefined ? envServers : [options.servers].flat();
+  // Deployment config wins: NATS_URL overrides the `servers` written in code.
+  const servers = envServers ?? (options.servers === undefined ? undefined : [options.servers].flat());
   if (options.connection === undefined && (servers === undefined || servers.length === 0)) {
     throw new ConfigError('createBus needs `servers`, `connection` or NATS_URL');
   }
