@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { spawnObservedProcess } from './helpers/observed-process.ts';
 import { startOtlpReceiver } from './helpers/otlp-receiver.ts';
-
-const repoRoot = new URL('..', import.meta.url).pathname;
 
 interface RunResult {
   code: number | null;
@@ -12,19 +10,9 @@ interface RunResult {
 
 /** Runs the fixture service under `--import .../register` with a clean OTEL_* environment. */
 function runService(env: Record<string, string>, options: { signalWhenReady?: boolean } = {}): Promise<RunResult> {
-  const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
-  const args = [
-    '--conditions=source',
-    '--disable-warning=ExperimentalWarning',
-    '--import',
-    '@service-runtime/observability/register',
-    'test/fixtures/emit-trace.ts',
-  ];
-  if (options.signalWhenReady) args.push('--wait-for-signal');
-  const child = spawn(process.execPath, args, {
-    cwd: repoRoot,
-    env: { ...cleanEnv, OTEL_SERVICE_NAME: 'fixture', OTEL_BSP_SCHEDULE_DELAY: '60000', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawnObservedProcess('test/fixtures/emit-trace.ts', {
+    args: options.signalWhenReady ? ['--wait-for-signal'] : [],
+    env: { OTEL_SERVICE_NAME: 'fixture', OTEL_BSP_SCHEDULE_DELAY: '60000', ...env },
   });
   let stdout = '';
   let stderr = '';

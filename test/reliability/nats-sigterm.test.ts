@@ -2,18 +2,17 @@
 // `--import @service-runtime/observability/register`: the messages it holds are handled and acked
 // (or left for redelivery), none is lost across it and a second consumer, its spans reach the OTLP
 // receiver, and it exits 0.
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { createBus, type Bus } from '@service-runtime/natsbus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
+import { spawnObservedProcess } from '../helpers/observed-process.ts';
 import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { IdTally, waitUntil } from './nats-tally.ts';
 
 const TOTAL = 3000;
 const SIGTERM_AFTER = 400;
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const childScript = fileURLToPath(new URL('./nats-sigterm-child.ts', import.meta.url));
 
 let server: NatsServer;
@@ -39,34 +38,18 @@ describe('SIGTERM under load (natsbus consumer process)', () => {
     await publisher.ensureStream({ name: 'JOBS', subjects: ['jobs.>'] });
     const tally = new IdTally();
 
-    const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
-    const child = spawn(
-      process.execPath,
-      [
-        '--conditions=source',
-        '--disable-warning=ExperimentalWarning',
-        '--import',
-        '@service-runtime/observability/register',
-        childScript,
-        server.url,
-        'JOBS',
-        'jobs-worker',
-      ],
-      {
-        cwd: repoRoot,
-        env: {
-          ...cleanEnv,
-          OTEL_SERVICE_NAME: 'sigterm-worker',
-          OTEL_TRACES_EXPORTER: 'otlp',
-          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
-          OTEL_METRICS_EXPORTER: 'none',
-          OTEL_BSP_SCHEDULE_DELAY: '60000',
-          OTEL_BSP_MAX_QUEUE_SIZE: '20000',
-          LOG_LEVEL: 'warn',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+    const child = spawnObservedProcess(childScript, {
+      args: [server.url, 'JOBS', 'jobs-worker'],
+      env: {
+        OTEL_SERVICE_NAME: 'sigterm-worker',
+        OTEL_TRACES_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+        OTEL_METRICS_EXPORTER: 'none',
+        OTEL_BSP_SCHEDULE_DELAY: '60000',
+        OTEL_BSP_MAX_QUEUE_SIZE: '20000',
+        LOG_LEVEL: 'warn',
       },
-    );
+    });
     const handledByChild: string[] = [];
     let ready = false;
     let stderr = '';

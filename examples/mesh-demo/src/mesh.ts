@@ -1,11 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { startNatsServer, type NatsServer } from '../../../test/helpers/nats-server.ts';
+import { repoRoot, spawnObservedProcess } from '../../../test/helpers/observed-process.ts';
 import { startOtlpReceiver, type OtlpReceiver } from '../../../test/helpers/otlp-receiver.ts';
 
-const repoRoot = new URL('../../../', import.meta.url).pathname;
 const servicesDir = new URL('./services/', import.meta.url).pathname;
 
 /** Options of {@link startMesh}. */
@@ -123,22 +123,9 @@ export async function startMesh(options: MeshOptions = {}): Promise<Mesh> {
 }
 
 function spawnService(name: string, env: Record<string, string>, logDir: string): ServiceProcess {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('OTEL_')));
-  const child = spawn(
-    process.execPath,
-    [
-      '--conditions=source',
-      '--disable-warning=ExperimentalWarning',
-      '--import',
-      '@service-runtime/observability/register',
-      join(servicesDir, `${name}.ts`),
-    ],
-    {
-      cwd: repoRoot,
-      env: { ...inherited, OTEL_SERVICE_NAME: name, OTEL_BSP_SCHEDULE_DELAY: '200', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawnObservedProcess(join(servicesDir, `${name}.ts`), {
+    env: { OTEL_SERVICE_NAME: name, OTEL_BSP_SCHEDULE_DELAY: '200', ...env },
+  });
   const log = createWriteStream(join(logDir, `${name}.log`));
   child.stderr?.pipe(log, { end: false });
   const ready = new Promise<Record<string, string>>((resolve, reject) => {
