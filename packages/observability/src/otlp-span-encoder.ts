@@ -1,0 +1,184 @@
+/**
+ * Encodes finished spans as an OTLP/protobuf `ExportTraceServiceRequest`, byte for byte what the
+ * SDK's `ProtobufTraceSerializer` (otlp-transformer 0.301.0) produces, in one pass over one reused
+ * buffer instead of a size pass plus a write pass into a fresh one.
+ */
+import type { Link, SpanStatus } from '@opentelemetry/api';
+import type { InstrumentationScope } from '@opentelemetry/core';
+import type { Resource } from '@opentelemetry/resources';
+import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace';
+import { writeAttributes } from './otlp-attributes.ts';
+import { OtlpWriter } from './otlp-writer.ts';
+
+const HAS_IS_REMOTE = 0x100;
+const IS_REMOTE = 0x200;
+
+const writer = new OtlpWriter();
+
+/**
+ * Serializes spans grouped by resource object, then by instrumentation scope object (the grouping of
+ * the SDK's protobuf serializer). Returns a fresh copy, so the exporter may hold it while retrying.
+ */
+export function encodeTraceRequest(spans: ReadableSpan[]): Uint8Array {
+  const groups = new Map<Resource, Map<InstrumentationScope, ReadableSpan[]>>();
+  for (const span of spans) {
+    let scopes = groups.get(span.resource);
+    if (scopes === undefined) {
+      scopes = new Map();
+      groups.set(span.resource, scopes);
+    }
+    const list = scopes.get(span.instrumentationScope);
+    if (list === undefined) scopes.set(span.instrumentationScope, [span]);
+    else list.push(span);
+  }
+  const w = writer;
+  w.reset();
+  for (const [resource, scopes] of groups) {
+    w.byte(0x0a);
+    const rs = w.begin(3);
+    writeResource(w, resource);
+    for (const [scope, list] of scopes) {
+      w.byte(0x12);
+      const ss = w.begin(3);
+      writeScope(w, scope);
+      for (const span of list) {
+        w.byte(0x12);
+        const start = w.begin(2);
+        writeSpan(w, span);
+        w.end(start, 2);
+      }
+      if (scope.schemaUrl) {
+        w.byte(0x1a);
+        w.string(scope.schemaUrl);
+      }
+      w.end(ss, 3);
+    }
+    if (resource.schemaUrl) {
+      w.byte(0x1a);
+      w.string(resource.schemaUrl);
+    }
+    w.end(rs, 3);
+  }
+  return w.copy();
+}
+
+function writeResource(w: OtlpWriter, resource: Resource): void {
+  w.byte(0x0a);
+  const start = w.begin(2);
+  const attributes = resource.attributes;
+  if (attributes) writeAttributes(w, attributes, 0x0a);
+  w.byte(0x10);
+  w.byte(0);
+  w.end(start, 2);
+}
+
+function writeScope(w: OtlpWriter, scope: InstrumentationScope): void {
+  w.byte(0x0a);
+  const start = w.begin(1);
+  w.byte(0x0a);
+  w.string(scope.name);
+  if (scope.version) {
+    w.byte(0x12);
+    w.string(scope.version);
+  }
+  const extra = scope as { attributes?: object; droppedAttributesCount?: number };
+  if (extra.attributes) writeAttributes(w, extra.attributes, 0x1a);
+  if (extra.droppedAttributesCount) {
+    w.byte(0x20);
+    w.varint(extra.droppedAttributesCount);
+  }
+  w.end(start, 1);
+}
+
+function writeSpan(w: OtlpWriter, span: ReadableSpan): void {
+  const ctx = span.spanContext();
+  w.byte(0x0a);
+  w.hexId(ctx.traceId);
+  w.byte(0x12);
+  w.hexId(ctx.spanId);
+  const traceState = ctx.traceState?.serialize();
+  if (traceState) {
+    w.byte(0x1a);
+    w.string(traceState);
+  }
+  const parent = span.parentSpanContext;
+  if (parent?.spanId) {
+    w.byte(0x22);
+    w.hexId(parent.spanId);
+  }
+  w.byte(0x2a);
+  w.string(span.name);
+  const kind = span.kind == null ? 0 : span.kind + 1;
+  if (kind !== 0) {
+    w.byte(0x30);
+    w.varint(kind);
+  }
+  w.byte(0x39);
+  w.hrTime(span.startTime);
+  w.byte(0x41);
+  w.hrTime(span.endTime);
+  if (span.attributes) writeAttributes(w, span.attributes, 0x4a);
+  w.byte(0x50);
+  w.varint(span.droppedAttributesCount);
+  for (const event of span.events) writeEvent(w, event);
+  w.byte(0x60);
+  w.varint(span.droppedEventsCount);
+  for (const link of span.links) writeLink(w, link);
+  w.byte(0x70);
+  w.varint(span.droppedLinksCount);
+  writeStatus(w, span.status);
+  w.byte(0x85);
+  w.byte(0x01);
+  w.fixed32(flagsOf(ctx.traceFlags, parent?.isRemote));
+}
+
+function writeEvent(w: OtlpWriter, event: TimedEvent): void {
+  w.byte(0x5a);
+  const start = w.begin(1);
+  w.byte(0x09);
+  w.hrTime(event.time);
+  w.byte(0x12);
+  w.string(event.name);
+  if (event.attributes) writeAttributes(w, event.attributes, 0x1a);
+  w.byte(0x20);
+  w.varint(event.droppedAttributesCount || 0);
+  w.end(start, 1);
+}
+
+function writeLink(w: OtlpWriter, link: Link): void {
+  w.byte(0x6a);
+  const start = w.begin(1);
+  const ctx = link.context;
+  w.byte(0x0a);
+  w.hexId(ctx.traceId);
+  w.byte(0x12);
+  w.hexId(ctx.spanId);
+  const traceState = ctx.traceState?.serialize();
+  if (traceState) {
+    w.byte(0x1a);
+    w.string(traceState);
+  }
+  if (link.attributes) writeAttributes(w, link.attributes, 0x22);
+  w.byte(0x28);
+  w.varint(link.droppedAttributesCount || 0);
+  w.byte(0x35);
+  w.fixed32(flagsOf(ctx.traceFlags, ctx.isRemote));
+  w.end(start, 1);
+}
+
+function writeStatus(w: OtlpWriter, status: SpanStatus): void {
+  w.byte(0x7a);
+  const start = w.begin(1);
+  if (status.message) {
+    w.byte(0x12);
+    w.string(status.message);
+  }
+  w.byte(0x18);
+  w.varint(status.code);
+  w.end(start, 1);
+}
+
+/** W3C trace flags plus the OTLP "has is_remote" and "is_remote" bits. */
+function flagsOf(traceFlags: number, isRemote: boolean | undefined): number {
+  return (traceFlags & 0xff) | HAS_IS_REMOTE | (isRemote ? IS_REMOTE : 0);
+}
