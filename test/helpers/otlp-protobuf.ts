@@ -52,8 +52,11 @@ class Reader {
   skip(wireType: number): void {
     if (wireType === 0) this.varint();
     else if (wireType === 1) this.pos += 8;
-    else if (wireType === 2) this.pos += Number(this.varint());
-    else if (wireType === 5) this.pos += 4;
+    else if (wireType === 2) {
+      // Read the length first: `this.pos += …` would add it to the position from before the varint.
+      const length = Number(this.varint());
+      this.pos += length;
+    } else if (wireType === 5) this.pos += 4;
     else throw new Error(`unsupported wire type ${wireType}`);
   }
   *fields(): Generator<[number, number]> {
