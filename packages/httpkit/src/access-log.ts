@@ -1,5 +1,6 @@
 import { getLogger, type Logger } from '@service-runtime/observability';
 import { pathOf } from './request-path.ts';
+import type { AccessLogLine } from './internal-types.ts';
 import type { RequestState } from './request-state.ts';
 
 let parentLogger: Logger | undefined;
@@ -21,20 +22,19 @@ export function writeAccessLog(
   const level = aborted || status >= 500 ? 'warn' : 'info';
   if (!logger.isLevelEnabled(level)) return;
   const ids = state.span.spanContext();
-  logger[level](
-    {
-      method,
-      route,
-      path: pathOf(state.req.originalUrl ?? state.req.url),
-      status,
-      duration_ms: Math.round(seconds * 1e6) / 1e3,
-      trace_id: ids.traceId,
-      span_id: ids.spanId,
-      request_id: state.requestId,
-      aborted: aborted || undefined,
-    },
-    'request completed',
-  );
+  const line: AccessLogLine = {
+    method,
+    route,
+    path: pathOf(state.req.originalUrl ?? state.req.url),
+    status,
+    duration_ms: Math.round(seconds * 1e6) / 1e3,
+    trace_id: ids.traceId,
+    span_id: ids.spanId,
+    request_id: state.requestId,
+  };
+  // Only aborted requests carry the key: pino walks every key, undefined ones included.
+  if (aborted) line.aborted = true;
+  logger[level](line, 'request completed');
 }
 
 /** httpkit's logger: a child of observability's current logger, rebuilt only when init replaces it. */

@@ -38,3 +38,16 @@ export interface RequestObservers {
   /** Explicit access-log logger; default a child of observability's current logger. */
   logger: Logger | undefined;
 }
+
+/** The fields of one access-log line (`aborted` only on requests the client gave up on). */
+export interface AccessLogLine {
+  method: string;
+  route: string | undefined;
+  path: string;
+  status: number;
+  duration_ms: number;
+  trace_id: string;
+  span_id: string;
+  request_id: string | undefined;
+  aborted?: true;
+}

@@ -51,6 +51,7 @@ describe('access log', () => {
       request_id: 'req-123',
     });
     expect(typeof access[0]!['duration_ms']).toBe('number');
+    expect(access[0]).not.toHaveProperty('aborted');
     expect(JSON.stringify(access[0])).not.toContain('private');
   });
 
@@ -205,6 +206,8 @@ describe('readiness and graceful close', () => {
     expect(await hanging).toBe('cut');
     const span = await waitFor(() => telemetry.spans().find((s) => s.name === 'GET /forever'));
     expect(span.attributes['error.type']).toBe('aborted');
+    const access = await waitFor(() => lines.find((line) => line['msg'] === 'request completed'));
+    expect(access).toMatchObject({ level: 'warn', route: '/forever', aborted: true });
   });
 });
 
