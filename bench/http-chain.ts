@@ -1,0 +1,165 @@
+/**
+ * `node --conditions=source bench/http-chain.ts`: the CPU one request costs in bare Express and in
+ * createApp's default chain, measured in process without sockets or a load generator, so the figures
+ * hold still on a busy 2-core machine (autocannon's `bench:http` moves by ±20 %). Each variant runs
+ * in its own child process (the OpenTelemetry globals are per process) and drives the app with
+ * Node's own IncomingMessage/ServerResponse over a stream that discards what is written; traced
+ * variants export OTLP http/protobuf to a local sink. Prints the best of 5 rounds, in µs of CPU per
+ * request, and what each variant adds over bare Express. About 30 seconds.
+ */
+import { fork } from 'node:child_process';
+import { createServer, IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Duplex } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import type { Express, Request, Response } from 'express';
+
+const ROUNDS = 5;
+const PER_ROUND = Number(process.env['BENCH_CHAIN_REQUESTS'] ?? 20_000);
+const WARMUP = 5000;
+const CONCURRENCY = 50;
+
+interface Variant {
+  label: string;
+  env: Record<string, string>;
+}
+
+function handler(req: Request, res: Response): void {
+  res.json({ id: req.params['id'], name: 'Ada Lovelace', roles: ['admin', 'author'] });
+}
+
+// Child: build one variant's app, drive it, report the best round over IPC.
+async function measure(): Promise<void> {
+  const express = (await import('express')).default;
+  let app: Express;
+  if (process.env['BENCH_CHAIN_KIND'] === 'bare') {
+    app = express();
+    app.get('/users/:id', handler);
+  } else {
+    const { initObservability } = await import('@service-runtime/observability');
+    initObservability({ serviceName: 'bench-chain', handleSignals: false });
+    const { createApp, listen } = await import('@service-runtime/httpkit');
+    app = createApp(JSON.parse(process.env['BENCH_APP_OPTIONS'] ?? '{}'));
+    app.get('/users/:id', handler);
+    // listen mounts the 404 and error handlers, as in a real service; the socket is not used.
+    await (await listen(app, { host: '127.0.0.1', closeOnShutdown: false })).close();
+  }
+  const sockets = Array.from({ length: CONCURRENCY }, () => new DiscardingSocket());
+  const one = (socket: DiscardingSocket) =>
+    new Promise<void>((resolve) => {
+      const req = new IncomingMessage(socket as never);
+      Object.assign(req, {
+        method: 'GET',
+        url: '/users/42',
+        httpVersion: '1.1',
+        httpVersionMajor: 1,
+        httpVersionMinor: 1,
+        complete: true,
+        headers: { host: 'localhost:3000', 'user-agent': 'bench', connection: 'keep-alive' },
+      });
+      req.push(null);
+      const res = new ServerResponse(req);
+      res.assignSocket(socket as never);
+      res.once('finish', () => {
+        res.detachSocket(socket as never);
+        res.emit('close');
+        resolve();
+      });
+      app(req as Request, res as Response);
+    });
+  // Like `-c 50` over keep-alive: a batch of requests per event-loop turn, then the next batch.
+  const batch = async () => {
+    await Promise.all(sockets.map(one));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  };
+  for (let i = 0; i < WARMUP / CONCURRENCY; i++) await batch();
+  let best = Number.POSITIVE_INFINITY;
+  for (let round = 0; round < ROUNDS; round++) {
+    const before = process.cpuUsage();
+    for (let i = 0; i < PER_ROUND / CONCURRENCY; i++) await batch();
+    const used = process.cpuUsage(before);
+    best = Math.min(best, (used.user + used.system) / PER_ROUND);
+  }
+  process.send?.({ best });
+}
+
+class DiscardingSocket extends Duplex {
+  readonly remoteAddress = '127.0.0.1';
+  readonly localPort = 3000;
+  override _read(): void {}
+  override _write(_chunk: unknown, _encoding: BufferEncoding, done: () => void): void {
+    done();
+  }
+  setTimeout(): this {
+    return this;
+  }
+}
+
+async function main(): Promise<void> {
+  const sink = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200).end());
+  });
+  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+  const traced = {
+    BENCH_CHAIN_KIND: 'httpkit',
+    OTEL_TRACES_EXPORTER: 'otlp',
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`,
+    OTEL_METRICS_EXPORTER: 'prometheus',
+    LOG_LEVEL: 'info',
+  };
+  const on = { ...traced, OTEL_TRACES_SAMPLER: 'always_on' };
+  const off = { ...traced, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0' };
+  const noLog = { BENCH_APP_OPTIONS: JSON.stringify({ accessLog: false }) };
+  const bareChain = { BENCH_APP_OPTIONS: JSON.stringify({ accessLog: false, metrics: false }) };
+  const variants: Variant[] = [
+    { label: 'bare Express', env: { BENCH_CHAIN_KIND: 'bare' } },
+    { label: 'createApp, 100% sampled', env: on },
+    { label: 'createApp, sampled off', env: off },
+    { label: 'createApp, 100%, no access log', env: { ...on, ...noLog } },
+    { label: 'createApp, off, no access log', env: { ...off, ...noLog } },
+    { label: 'createApp, off, no log, no metrics', env: { ...off, ...bareChain } },
+    {
+      label: 'createApp, SDK disabled, no log/metrics',
+      env: { ...bareChain, BENCH_CHAIN_KIND: 'httpkit', OTEL_SDK_DISABLED: 'true' },
+    },
+  ];
+  const self = fileURLToPath(import.meta.url);
+  const results: number[] = [];
+  try {
+    for (const variant of variants) {
+      const child = fork(self, ['child'], {
+        execPath: process.execPath,
+        execArgv: ['--conditions=source', '--disable-warning=ExperimentalWarning'],
+        env: { ...process.env, ...variant.env },
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      });
+      const best = await new Promise<number>((resolve, reject) => {
+        child.once('message', (message: { best: number }) => resolve(message.best));
+        child.once('exit', (code) => reject(new Error(`${variant.label} exited with ${code}`)));
+      });
+      child.kill();
+      results.push(best);
+      console.log(`${variant.label}: ${best.toFixed(2)} µs/req`);
+    }
+  } finally {
+    sink.close();
+    sink.closeAllConnections();
+  }
+  const bare = results[0]!;
+  console.log(`\nin process, best of ${ROUNDS} × ${PER_ROUND} requests, GET /users/:id, node ${process.version}`);
+  console.table(
+    variants.map((variant, i) => ({
+      variant: variant.label,
+      'CPU µs/req': Math.round(results[i]! * 100) / 100,
+      'added µs': Math.round((results[i]! - bare) * 100) / 100,
+      'vs bare': `${(bare / results[i]!).toFixed(2)}×`,
+    })),
+  );
+}
+
+if (process.argv[2] === 'child') {
+  process.on('disconnect', () => process.exit(0));
+  await measure();
+} else await main();
