@@ -4,10 +4,10 @@
  * hold still on a busy 2-core machine (autocannon's `bench:http` moves by ±20 %). Each variant runs
  * in its own child process (the OpenTelemetry globals are per process) and drives the app with
  * Node's own IncomingMessage/ServerResponse over a stream that discards what is written; traced
- * variants export OTLP http/protobuf to a local sink. Prints the best of 5 rounds, in µs of CPU per
- * request, and what each variant adds over bare Express. About 30 seconds.
+ * variants export OTLP http/protobuf to a local sink. Variants alternate round by round (load drifts); prints the best of 5
+ * rounds in µs of CPU per request and what each variant adds over bare Express. About 30 seconds.
  */
-import { fork } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Duplex } from 'node:stream';
@@ -16,7 +16,7 @@ import type { Express, Request, Response } from 'express';
 
 const ROUNDS = 5;
 const PER_ROUND = Number(process.env['BENCH_CHAIN_REQUESTS'] ?? 20_000);
-const WARMUP = 5000;
+const WARMUP = 20_000;
 const CONCURRENCY = 50;
 
 interface Variant {
@@ -73,14 +73,14 @@ async function measure(): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
   };
   for (let i = 0; i < WARMUP / CONCURRENCY; i++) await batch();
-  let best = Number.POSITIVE_INFINITY;
-  for (let round = 0; round < ROUNDS; round++) {
+  // One round per 'round' message, so the parent can alternate variants (load drifts over time).
+  process.on('message', async () => {
     const before = process.cpuUsage();
     for (let i = 0; i < PER_ROUND / CONCURRENCY; i++) await batch();
     const used = process.cpuUsage(before);
-    best = Math.min(best, (used.user + used.system) / PER_ROUND);
-  }
-  process.send?.({ best });
+    process.send?.({ micros: (used.user + used.system) / PER_ROUND });
+  });
+  process.send?.({ ready: true });
 }
 
 class DiscardingSocket extends Duplex {
@@ -93,6 +93,17 @@ class DiscardingSocket extends Duplex {
   setTimeout(): this {
     return this;
   }
+}
+
+function reply(child: ChildProcess, key: 'ready' | 'micros', label: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`${label} exited with ${code}`));
+    child.once('exit', onExit);
+    child.once('message', (message: Record<string, number>) => {
+      child.off('exit', onExit);
+      resolve(message[key] ?? Number.NaN);
+    });
+  });
 }
 
 async function main(): Promise<void> {
@@ -126,7 +137,8 @@ async function main(): Promise<void> {
     },
   ];
   const self = fileURLToPath(import.meta.url);
-  const results: number[] = [];
+  const children: ChildProcess[] = [];
+  const results: number[] = variants.map(() => Number.POSITIVE_INFINITY);
   try {
     for (const variant of variants) {
       const child = fork(self, ['child'], {
@@ -135,15 +147,18 @@ async function main(): Promise<void> {
         env: { ...process.env, ...variant.env },
         stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       });
-      const best = await new Promise<number>((resolve, reject) => {
-        child.once('message', (message: { best: number }) => resolve(message.best));
-        child.once('exit', (code) => reject(new Error(`${variant.label} exited with ${code}`)));
-      });
-      child.kill();
-      results.push(best);
-      console.log(`${variant.label}: ${best.toFixed(2)} µs/req`);
+      children.push(child);
+      await reply(child, 'ready', variant.label);
+    }
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const [i, child] of children.entries()) {
+        child.send('round');
+        results[i] = Math.min(results[i]!, await reply(child, 'micros', variants[i]!.label));
+      }
+      console.log(`round ${round}: ${results.map((r) => r.toFixed(2)).join(' ')}`);
     }
   } finally {
+    for (const child of children) child.kill();
     sink.close();
     sink.closeAllConnections();
   }
