@@ -23,11 +23,30 @@ export function createLogger(
   const options = {
     level,
     base: bindings.serviceName ? { service_name: bindings.serviceName } : {},
-    timestamp: pino.stdTimeFunctions.isoTime,
+    timestamp: isoTimeCachedPerMs,
     formatters: { level: (label: string) => ({ level: label }) },
-    mixin: getTraceIds,
+    mixin: traceIdsUnlessGiven,
   };
   return pino(options, bindings.destination ?? stdoutDestination());
+}
+
+let lastMs = -1;
+let lastTime = '';
+
+// Busy services log many lines per millisecond: format the ISO time once per millisecond.
+function isoTimeCachedPerMs(): string {
+  const now = Date.now();
+  if (now !== lastMs) {
+    lastMs = now;
+    lastTime = `,"time":"${new Date(now).toISOString()}"`;
+  }
+  return lastTime;
+}
+
+// A caller that already passes the ids (httpkit's access log does) does not pay for looking them up.
+// pino merges the line into the returned object, so it must be a fresh one.
+function traceIdsUnlessGiven(mergeObject: object): object {
+  return 'trace_id' in mergeObject ? {} : getTraceIds();
 }
 
 let defaultLogger: Logger | undefined;

@@ -21,6 +21,9 @@ export function createSampler({ name, ratio }: ResolvedConfig['sampler']): Sampl
       return new ParentBasedSampler({ root: new AlwaysOffSampler() });
     case 'traceidratio':
     case 'parentbased_traceidratio':
+      // The edge ratios decide the same as AlwaysOff/AlwaysOn, without parsing each trace id.
+      if (ratio <= 0) return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+      if (ratio >= 1) return new ParentBasedSampler({ root: new AlwaysOnSampler() });
       return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) });
     default:
       return new ParentBasedSampler({ root: new AlwaysOnSampler() });

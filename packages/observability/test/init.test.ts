@@ -100,8 +100,11 @@ describe('initObservability', () => {
       obs?.logger.info({ order: 7 }, 'inside');
       expect(trace.getActiveSpan()).toBe(span);
     });
+    obs.logger.info({ trace_id: 'given', span_id: 'given' }, 'explicit ids');
     const [span] = memory.getFinishedSpans();
     expect(out[0]).not.toHaveProperty('trace_id');
+    expect(out[2]).toMatchObject({ msg: 'explicit ids', trace_id: 'given', span_id: 'given' });
+    expect(out.map((l) => l['time'])).toEqual(out.map((l) => new Date(String(l['time'])).toISOString()));
     expect(out[1]).toMatchObject({
       msg: 'inside',
       order: 7,

@@ -31,6 +31,12 @@ describe('samplers from OTEL_TRACES_SAMPLER', () => {
     }
   });
 
+  it('ratio 1 samples every new root and still follows an unsampled parent', () => {
+    const sampler = createSampler({ name: 'parentbased_traceidratio', ratio: 1 });
+    expect(decide(sampler, ROOT_CONTEXT)).toBe(SamplingDecision.RECORD_AND_SAMPLED);
+    expect(decide(sampler, parent(false))).toBe(SamplingDecision.NOT_RECORD);
+  });
+
   it('ratio 0.5 samples roughly half of new roots', () => {
     const sampler = createSampler({ name: 'parentbased_traceidratio', ratio: 0.5 });
     let sampled = 0;
