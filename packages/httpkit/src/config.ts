@@ -1,4 +1,4 @@
-import { readList, readNumber, readString, warnOnce } from '@service-runtime/observability';
+import { readBoolean, readList, readNumber, readString, warnOnce } from '@service-runtime/observability';
 import { ConfigError } from './errors.ts';
 
 /** Paths that get no span, log line or metric unless configured otherwise. */
@@ -16,6 +16,11 @@ const SIZE = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i;
 /** `HTTPKIT_UNTRACED_PATHS` over `option` over the defaults (`/healthz`, `/readyz`, `/metrics`). */
 export function resolveUntracedPaths(option: readonly string[] | undefined): ReadonlySet<string> {
   return new Set(readList('HTTPKIT_UNTRACED_PATHS') ?? option ?? DEFAULT_UNTRACED_PATHS);
+}
+
+/** `HTTPKIT_TRUST_INCOMING_TRACE_CONTEXT` over `option` over true. */
+export function resolveTrustIncoming(option: boolean | undefined): boolean {
+  return readBoolean('HTTPKIT_TRUST_INCOMING_TRACE_CONTEXT') ?? option ?? true;
 }
 
 /** `HTTPKIT_TRUSTED_HOSTS` over `option`; nothing is trusted by default. */

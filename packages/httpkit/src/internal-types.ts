@@ -33,6 +33,8 @@ export interface RpcMetadata {
 export interface RequestObservers {
   /** Exact paths that get no span, log line or metric. */
   untraced: ReadonlySet<string>;
+  /** Continue an incoming trace (inside the mesh) or start a new one linked to it (at the edge). */
+  trustIncoming: boolean;
   accessLog: boolean;
   metrics: boolean;
   /** Explicit access-log logger; default a child of observability's current logger. */

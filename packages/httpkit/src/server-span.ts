@@ -3,6 +3,7 @@ import {
   type Context,
   context,
   createContextKey,
+  isSpanContextValid,
   propagation,
   ROOT_CONTEXT,
   type Span,
@@ -11,7 +12,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { resolveUntracedPaths } from './config.ts';
+import { resolveTrustIncoming, resolveUntracedPaths } from './config.ts';
 import { httpkitTracer } from './instruments.ts';
 import type { RequestObservers, RpcMetadata } from './internal-types.ts';
 import { onResponseEnd } from './request-end.ts';
@@ -36,6 +37,7 @@ export function tracing(options: TracingOptions = {}): RequestHandler {
 export function resolveObservers(options: TracingOptions, accessLog: boolean, metrics: boolean): RequestObservers {
   return {
     untraced: resolveUntracedPaths(options.untracedPaths),
+    trustIncoming: resolveTrustIncoming(options.trustIncomingTraceContext),
     accessLog: options.accessLog ?? accessLog,
     metrics: options.metrics ?? metrics,
     logger: options.logger,
@@ -75,8 +77,18 @@ function startRequest(
     inner(req, res, next);
     return;
   }
-  const parent = propagation.extract(ROOT_CONTEXT, req.headers);
-  const span = httpkitTracer().startSpan(req.method, SERVER_SPAN, parent);
+  let parent = propagation.extract(ROOT_CONTEXT, req.headers);
+  let options = SERVER_SPAN;
+  if (!observers.trustIncoming) {
+    // At the edge: a new trace, linked to whatever the caller sent, never continued.
+    const incoming = trace.getSpanContext(parent);
+    options =
+      incoming !== undefined && isSpanContextValid(incoming)
+        ? { ...SERVER_SPAN, links: [{ context: incoming }] }
+        : SERVER_SPAN;
+    parent = ROOT_CONTEXT;
+  }
+  const span = httpkitTracer().startSpan(req.method, options, parent);
   const ctx = trace.setSpan(parent, span);
   attachState(res, new RequestState(req, span, true, ctx, undefined, observers));
   // 'close' follows 'finish' on every response and also fires when the client goes away.

@@ -9,6 +9,13 @@ export interface TracingOptions {
    */
   untracedPaths?: readonly string[];
   /**
+   * Continue the caller's trace from `traceparent` (default true: services inside the mesh). Set false
+   * on services that face the outside: each request then starts a new trace with a span link to the
+   * caller's context, so outsiders can neither choose trace ids nor force sampling, and their baggage
+   * is ignored. `HTTPKIT_TRUST_INCOMING_TRACE_CONTEXT` (`true`/`false`) overrides it.
+   */
+  trustIncomingTraceContext?: boolean;
+  /**
    * Write one access-log line per request (method, route, status, duration_ms, trace_id). Default
    * false for `tracing()`, true in `createApp`.
    */
