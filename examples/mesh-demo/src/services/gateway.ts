@@ -11,7 +11,8 @@ const bus = await createBus({ servers: requireEnv('NATS_URL'), source: 'urn:serv
 await bus.ensureStream(ORDERS_STREAM);
 const identity = createIdentityClient(); // IDENTITY_INTROSPECTION_URL, IDENTITY_CLIENT_ID, IDENTITY_CLIENT_SECRET
 
-const app = createApp();
+// The gateway faces the outside: callers' trace headers start a new trace (linked), never continue one.
+const app = createApp({ trustIncomingTraceContext: false });
 addReadinessCheck(app, 'nats', () => {
   if (bus.connection.isClosed()) throw new Error('NATS connection closed');
 });
