@@ -1,20 +1,15 @@
 import { ROOT_CONTEXT, SpanKind, trace, type Context, type Link, type Span } from '@opentelemetry/api';
 import type { ConsumerSpanSettings, DecodedMessage, RawMessage } from './internal-types.ts';
 import {
-  ATTR_CLOUDEVENTS_EVENT_ID,
-  ATTR_CLOUDEVENTS_EVENT_SOURCE,
-  ATTR_CLOUDEVENTS_EVENT_SPEC_VERSION,
-  ATTR_CLOUDEVENTS_EVENT_SUBJECT,
-  ATTR_CLOUDEVENTS_EVENT_TYPE,
   ATTR_MESSAGING_CONSUMER_GROUP_NAME,
   ATTR_MESSAGING_MESSAGE_BODY_SIZE,
-  ATTR_MESSAGING_MESSAGE_ID,
   ATTR_MESSAGING_OPERATION_NAME,
   ATTR_NATS_DELIVERY_COUNT,
   ATTR_NATS_STREAM_NAME,
   ATTR_NATS_STREAM_SEQUENCE,
 } from './semconv.ts';
 import { sameSpan } from './trace-headers.ts';
+import { setEventAttributes } from './event-attributes.ts';
 import { getTracer, SpanStarts } from './tracer.ts';
 
 const starts = new SpanStarts('process', SpanKind.CONSUMER);
@@ -76,10 +71,5 @@ function setConsumerAttributes(
   }
   const event = decoded?.event;
   if (event === undefined) return;
-  span.setAttribute(ATTR_MESSAGING_MESSAGE_ID, event.id);
-  span.setAttribute(ATTR_CLOUDEVENTS_EVENT_ID, event.id);
-  span.setAttribute(ATTR_CLOUDEVENTS_EVENT_TYPE, event.type);
-  span.setAttribute(ATTR_CLOUDEVENTS_EVENT_SOURCE, event.source);
-  span.setAttribute(ATTR_CLOUDEVENTS_EVENT_SPEC_VERSION, event.specversion);
-  if (typeof event.subject === 'string') span.setAttribute(ATTR_CLOUDEVENTS_EVENT_SUBJECT, event.subject);
+  setEventAttributes(span, event);
 }

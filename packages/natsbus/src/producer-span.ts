@@ -1,13 +1,6 @@
 import { context, SpanKind, type Span } from '@opentelemetry/api';
-import {
-  ATTR_CLOUDEVENTS_EVENT_ID,
-  ATTR_CLOUDEVENTS_EVENT_SOURCE,
-  ATTR_CLOUDEVENTS_EVENT_SPEC_VERSION,
-  ATTR_CLOUDEVENTS_EVENT_SUBJECT,
-  ATTR_CLOUDEVENTS_EVENT_TYPE,
-  ATTR_MESSAGING_MESSAGE_ID,
-  ATTR_MESSAGING_OPERATION_NAME,
-} from './semconv.ts';
+import { ATTR_MESSAGING_OPERATION_NAME } from './semconv.ts';
+import { setEventAttributes } from './event-attributes.ts';
 import { getTracer, SpanStarts } from './tracer.ts';
 import type { CloudEvent } from './types.ts';
 
@@ -23,12 +16,7 @@ export function startProducerSpan(subject: string, event: CloudEvent, operationN
   const span = getTracer().startSpan(start.name, start.options, context.active());
   if (span.isRecording()) {
     span.setAttribute(ATTR_MESSAGING_OPERATION_NAME, operationName);
-    span.setAttribute(ATTR_MESSAGING_MESSAGE_ID, event.id);
-    span.setAttribute(ATTR_CLOUDEVENTS_EVENT_ID, event.id);
-    span.setAttribute(ATTR_CLOUDEVENTS_EVENT_TYPE, event.type);
-    span.setAttribute(ATTR_CLOUDEVENTS_EVENT_SOURCE, event.source);
-    span.setAttribute(ATTR_CLOUDEVENTS_EVENT_SPEC_VERSION, event.specversion);
-    if (typeof event.subject === 'string') span.setAttribute(ATTR_CLOUDEVENTS_EVENT_SUBJECT, event.subject);
+    setEventAttributes(span, event);
   }
   return span;
 }

@@ -3,7 +3,7 @@
  * SDK's `ProtobufTraceSerializer` (otlp-transformer 0.301.0) produces, in one pass over one reused
  * buffer instead of a size pass plus a write pass into a fresh one.
  */
-import type { Link, SpanStatus } from '@opentelemetry/api';
+import type { Link, SpanContext, SpanStatus } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace';
@@ -90,8 +90,8 @@ function writeScope(w: OtlpWriter, scope: InstrumentationScope): void {
   w.end(start, 1);
 }
 
-function writeSpan(w: OtlpWriter, span: ReadableSpan): void {
-  const ctx = span.spanContext();
+// Span and Link both start with trace_id = 1, span_id = 2 and trace_state = 3.
+function writeContextIds(w: OtlpWriter, ctx: SpanContext): void {
   w.byte(0x0a);
   w.hexId(ctx.traceId);
   w.byte(0x12);
@@ -101,6 +101,11 @@ function writeSpan(w: OtlpWriter, span: ReadableSpan): void {
     w.byte(0x1a);
     w.string(traceState);
   }
+}
+
+function writeSpan(w: OtlpWriter, span: ReadableSpan): void {
+  const ctx = span.spanContext();
+  writeContextIds(w, ctx);
   const parent = span.parentSpanContext;
   if (parent?.spanId) {
     w.byte(0x22);
@@ -149,15 +154,7 @@ function writeLink(w: OtlpWriter, link: Link): void {
   w.byte(0x6a);
   const start = w.begin(1);
   const ctx = link.context;
-  w.byte(0x0a);
-  w.hexId(ctx.traceId);
-  w.byte(0x12);
-  w.hexId(ctx.spanId);
-  const traceState = ctx.traceState?.serialize();
-  if (traceState) {
-    w.byte(0x1a);
-    w.string(traceState);
-  }
+  writeContextIds(w, ctx);
   if (link.attributes) writeAttributes(w, link.attributes, 0x22);
   w.byte(0x28);
   w.varint(link.droppedAttributesCount || 0);
