@@ -38,7 +38,8 @@ export function checkReceivedEvent(value: unknown): CloudEvent {
   if (specversion !== '1.0') {
     throw new InvalidMessageError(
       'unsupported_specversion',
-      `unsupported CloudEvents specversion "${String(specversion)}"`,
+      // Untrusted input: describe it without calling its toString (an object may make that throw).
+      `unsupported CloudEvents specversion ${typeof specversion === 'string' ? `"${specversion.slice(0, 20)}"` : `(a ${typeof specversion})`}`,
     );
   }
   for (const name of REQUIRED) {

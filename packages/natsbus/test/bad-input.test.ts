@@ -43,6 +43,12 @@ const cases: { name: string; reason: string; body: string; headers?: Record<stri
     reason: 'unsupported_specversion',
     body: JSON.stringify({ specversion: '0.3', id: '1', source: '/p', type: 't' }),
   },
+  {
+    // Found by fast-check: describing this value with String() throws.
+    name: 'specversion that cannot be turned into a string',
+    reason: 'unsupported_specversion',
+    body: '{"specversion":{"toString":""},"id":"1","source":"/p","type":"t"}',
+  },
   { name: 'malformed traceparent extension', reason: 'invalid_traceparent', body: good({ traceparent: '00-xyz-01' }) },
   {
     name: 'malformed traceparent header',
