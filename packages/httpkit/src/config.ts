@@ -1,4 +1,4 @@
-import { readBoolean, readList, readNumber, readString, warnOnce } from '@service-runtime/observability';
+import { readBoolean, readList, readNumber, readString, shown, warnOnce } from '@service-runtime/observability';
 import { ConfigError } from './errors.ts';
 
 /** Paths that get no span, log line or metric unless configured otherwise. */
@@ -34,7 +34,7 @@ export function resolveBodyLimit(option: number | string | undefined): number {
   if (env !== undefined) {
     const parsed = parseSize(env);
     if (parsed !== undefined) return parsed;
-    warnOnce(`HTTPKIT_BODY_LIMIT="${env}" is not a size like 100kb or 1048576; using the configured limit`);
+    warnOnce(`HTTPKIT_BODY_LIMIT=${shown(env)} is not a size like 100kb or 1048576; using the configured limit`);
   }
   if (option === undefined) return DEFAULT_BODY_LIMIT;
   const parsed =

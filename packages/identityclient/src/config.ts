@@ -1,4 +1,4 @@
-import { getLogger, readBoolean, readNumber, readString, warnOnce } from '@service-runtime/observability';
+import { getLogger, readBoolean, readNumber, readString, shown, warnOnce } from '@service-runtime/observability';
 import { IdentityConfigError } from './errors.ts';
 import type { ResolvedConfig } from './internal-types.ts';
 import type { BreakerOptions, CacheOptions, ClientAuthMethod, IdentityClientOptions, RetryOptions } from './types.ts';
@@ -122,7 +122,7 @@ function resolveClientAuth(options: IdentityClientOptions, env: NodeJS.ProcessEn
   const value = readString('IDENTITY_CLIENT_AUTH', env)?.toLowerCase();
   if (value === undefined) return fallback;
   if (isClientAuth(value)) return value;
-  warnOnce(`IDENTITY_CLIENT_AUTH="${value}" is not one of ${CLIENT_AUTH_METHODS.join(', ')}; using ${fallback}`);
+  warnOnce(`IDENTITY_CLIENT_AUTH=${shown(value)} is not one of ${CLIENT_AUTH_METHODS.join(', ')}; using ${fallback}`);
   return fallback;
 }
 
@@ -154,7 +154,7 @@ function setting(
   const fromEnv = readNumber(name, String(base), env, { min, max });
   if (fromEnv === undefined) return wholeMs(base, integer);
   if (integer && !Number.isInteger(fromEnv)) {
-    warnOnce(`${name}="${fromEnv}" is not an integer; using ${base}`);
+    warnOnce(`${name}=${shown(String(fromEnv))} is not an integer; using ${base}`);
     return base;
   }
   return wholeMs(fromEnv, integer);

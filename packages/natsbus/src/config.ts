@@ -1,4 +1,4 @@
-import { readList, readString, warnOnce } from '@service-runtime/observability';
+import { readList, readString, shown, warnOnce } from '@service-runtime/observability';
 import { ConfigError } from './errors.ts';
 import type { BusOptions, ContentMode } from './types.ts';
 
@@ -31,7 +31,7 @@ export function resolveBusConfig(options: BusOptions, env: NodeJS.ProcessEnv = p
   let contentMode: ContentMode = options.contentMode ?? 'structured';
   if (modeText === 'structured' || modeText === 'binary') contentMode = modeText;
   else if (modeText !== undefined) {
-    warnOnce(`NATSBUS_CONTENT_MODE="${modeText}" is not structured or binary; using ${contentMode}`);
+    warnOnce(`NATSBUS_CONTENT_MODE=${shown(modeText)} is not structured or binary; using ${contentMode}`);
   }
   return {
     servers,

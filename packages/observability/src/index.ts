@@ -4,7 +4,7 @@ export { getTraceIds } from './trace-ids.ts';
 export { getLogger, createLogger } from './logger.ts';
 export { getMetricsHandler } from './metrics.ts';
 export { onShutdown } from './shutdown-hooks.ts';
-export { readString, readNumber, readBoolean, readList, warnOnce } from './env.ts';
+export { readString, readNumber, readBoolean, readList, warnOnce, shown } from './env.ts';
 export { toConsoleLine } from './console-exporter.ts';
 
 export type { Observability } from './observability.ts';
