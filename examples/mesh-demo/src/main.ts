@@ -1,7 +1,8 @@
 // `npm run demo`: starts the mesh (identity, gateway, worker, billing, NATS), sends three orders,
 // prints each trace as a waterfall and checks that the valid order made ONE connected trace.
 import { spawnSync } from 'node:child_process';
-import { natsServerBinary } from '../../../test/helpers/nats-server.ts';
+import { join } from 'node:path';
+import { repoRoot } from '../../../test/helpers/observed-process.ts';
 import { startMesh, type Mesh } from './mesh.ts';
 import { runScenario } from './scenario.ts';
 import { groupByTrace, renderWaterfall } from './waterfall.ts';
@@ -11,11 +12,14 @@ const log = (message: string) => process.stdout.write(`${message}\n`);
 const natsUrl = process.env['NATS_URL']?.trim() || undefined;
 const externalEndpoint = process.env['OTEL_EXPORTER_OTLP_ENDPOINT']?.trim() || undefined;
 
-if (natsUrl === undefined && spawnSync(natsServerBinary(), ['--version']).error !== undefined) {
-  log('nats-server is not installed. Install it with:');
-  log("  sudo sh -c 'apt-get update && apt-get install -y nats-server'");
-  log('or run `bash scripts/ensure-nats-server` as root, or set NATS_URL to a running server.');
-  process.exit(1);
+// Same as `npm test`'s pretest: finds nats-server, installs Debian's package when root, otherwise
+// prints the one command to run. NATS_URL (a running server) skips it.
+if (natsUrl === undefined) {
+  const ensured = spawnSync('bash', [join(repoRoot, 'scripts', 'ensure-nats-server')], { stdio: 'inherit' });
+  if (ensured.status !== 0) {
+    log('the demo needs nats-server (see above), or NATS_URL set to a running server.');
+    process.exit(1);
+  }
 }
 
 const meshRef: { current?: Mesh } = {};
