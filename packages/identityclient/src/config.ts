@@ -82,6 +82,7 @@ export function resolveConfig(options: IdentityClientOptions, env: NodeJS.Proces
     recordSubject: readBoolean('IDENTITY_RECORD_SUBJECT', env) ?? options.recordSubject ?? false,
     propagateTraceContext:
       readBoolean('IDENTITY_PROPAGATE_TRACE_CONTEXT', env) ?? options.propagateTraceContext ?? true,
+    propagateBaggage: readBoolean('IDENTITY_PROPAGATE_BAGGAGE', env) ?? options.propagateBaggage ?? false,
     maxTokenLength: count('IDENTITY_MAX_TOKEN_LENGTH', options.maxTokenLength, DEFAULTS.maxTokenLength, 1),
     fetch: options.fetch ?? globalThis.fetch,
     logger: options.logger ?? getLogger().child({ component: 'identityclient' }),

@@ -18,6 +18,7 @@ export interface ResolvedConfig {
   staleIfErrorMs: number;
   recordSubject: boolean;
   propagateTraceContext: boolean;
+  propagateBaggage: boolean;
   maxTokenLength: number;
   fetch: typeof fetch;
   logger: Logger;

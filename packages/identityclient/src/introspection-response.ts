@@ -7,7 +7,8 @@ const NUMBER_MEMBERS = ['exp', 'iat', 'nbf'] as const;
 /**
  * Parses and validates a 200 answer. `active` must be a JSON boolean and the registered members must
  * have their RFC 7662 types, or the answer is malformed (an outage, never an inactive token). The
- * result is frozen so a cached answer cannot be changed by a handler. Errors never quote the body.
+ * result is deep-frozen so no handler can change a cached answer, down to extension members' arrays
+ * and objects. Errors never quote the body.
  */
 export function parseIntrospectionBody(text: string, contentType: string | null): IntrospectionResult {
   const malformed = (what: string) =>
@@ -38,7 +39,20 @@ export function parseIntrospectionBody(text: string, contentType: string | null)
   if (aud !== undefined && typeof aud !== 'string') {
     if (!Array.isArray(aud) || !aud.every((item) => typeof item === 'string'))
       throw malformed('"aud" is not a string or an array of strings');
-    Object.freeze(aud);
   }
-  return Object.freeze(record as IntrospectionResult);
+  return deepFreeze(record) as IntrospectionResult;
+}
+
+/**
+ * Freezes a parsed JSON value and everything under it. Iterative, because JSON.parse accepts nesting
+ * far deeper than the call stack would survive, and a hostile answer must not turn into a crash.
+ */
+function deepFreeze<T extends object>(root: T): T {
+  const pending: object[] = [root];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    Object.freeze(next);
+    for (const value of Object.values(next))
+      if (typeof value === 'object' && value !== null) pending.push(value as object);
+  }
+  return root;
 }

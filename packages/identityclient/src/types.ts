@@ -5,7 +5,7 @@ export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'b
 
 /**
  * An RFC 7662 introspection answer. Only `active` is required; the other members are present when
- * the server sends them. Extension members are kept as they are. Cached answers are frozen.
+ * the server sends them. Extension members are kept as they are. Answers are deep-frozen.
  */
 export interface IntrospectionResult {
   readonly active: boolean;
@@ -91,6 +91,11 @@ export interface IdentityClientOptions {
   recordSubject?: boolean;
   /** Send `traceparent`/`tracestate` to the identity service. Default true; turn off across a trust boundary. */
   propagateTraceContext?: boolean;
+  /**
+   * Also send `baggage` (only with `propagateTraceContext`). Default false: baggage often carries
+   * business or personal data the identity service has no use for.
+   */
+  propagateBaggage?: boolean;
   /** Longer tokens are rejected before any call. Default 4096. */
   maxTokenLength?: number;
   /** The fetch implementation to use. Default `globalThis.fetch`. */

@@ -46,7 +46,10 @@ export function startFlight(
     parent,
   );
   const headers = { ...plan.headers };
-  if (config.propagateTraceContext) propagation.inject(trace.setSpan(parent, span), headers);
+  if (config.propagateTraceContext) {
+    const carried = trace.setSpan(parent, span);
+    propagation.inject(config.propagateBaggage ? carried : propagation.deleteBaggage(carried), headers);
+  }
   const controller = new AbortController();
   const flight: Flight = {
     promise: runFlight(state, key, span, {

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { SpanKind, trace } from '@opentelemetry/api';
+import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
 import { setupTestTelemetry, type TestTelemetry } from '@service-runtime/observability/testing';
 import express from 'express';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 beforeEach(() => telemetry.reset());
 
-function client(options: { cache?: false; clientAuth?: 'client_secret_post' } = {}) {
+function client(options: { cache?: false; clientAuth?: 'client_secret_post'; propagateBaggage?: boolean } = {}) {
   const credentials =
     options.clientAuth === 'client_secret_post' ? provider.introspectionPostClient : provider.introspectionClient;
   return createIdentityClient({
@@ -75,6 +75,23 @@ describe('introspection against a real oidc-provider', () => {
     const clientSpan = telemetry.spans().find((span) => span.kind === SpanKind.CLIENT);
     expect(traceparent).toBe(`00-${traceId}-${clientSpan?.spanContext().spanId}-01`);
     expect(clientSpan?.parentSpanContext?.traceId).toBe(traceId);
+  });
+
+  it('sends baggage to the identity service only when propagateBaggage is on', async () => {
+    const token = await provider.mintToken({ scope: 'orders:read' });
+    const withBaggage = propagation.setBaggage(
+      context.active(),
+      propagation.createBaggage({ 'user.email': { value: 'alice@example.test' } }),
+    );
+    const sent = async (options: { propagateBaggage?: boolean }) => {
+      const before = provider.received.length;
+      await context.with(withBaggage, () => client({ cache: false, ...options }).introspect(token));
+      return provider.received[before]?.headers;
+    };
+    const byDefault = await sent({});
+    expect(byDefault?.['traceparent']).toBeDefined();
+    expect(byDefault?.['baggage']).toBeUndefined();
+    expect((await sent({ propagateBaggage: true }))?.['baggage']).toBe('user.email=alice%40example.test');
   });
 
   it('guards an Express route end to end: scopes, audience and issuer against real tokens', async () => {

@@ -1,4 +1,5 @@
 import { setupTestTelemetry, type TestTelemetry } from '@service-runtime/observability/testing';
+import type { RequestHandler } from 'express';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createIdentityClient, requireAuth } from '../src/index.ts';
 import { startGuardedApp } from './fixtures/guarded-app.ts';
@@ -8,6 +9,7 @@ import { startStubServer, type StubServer } from './fixtures/stub-introspection-
 let telemetry: TestTelemetry;
 let stub: StubServer;
 let app: Awaited<ReturnType<typeof startGuardedApp>>;
+const mutationErrors: unknown[] = [];
 
 const nowSec = () => Math.floor(Date.now() / 1000);
 const ISSUER = 'https://id.example.test';
@@ -26,6 +28,7 @@ beforeAll(async () => {
   app = await startGuardedApp({
     '/orders': requireAuth(identity, { scopes: ['orders:read'], audience: 'orders', issuer: ISSUER, realm: 'orders' }),
     '/admin': requireAuth(identity, { scopes: ['orders:admin'], realm: 'orders' }),
+    '/mutating': mutatingHandler(requireAuth(identity, { realm: 'orders' })),
   });
 });
 afterAll(async () => {
@@ -44,6 +47,21 @@ function valid(extra: Record<string, unknown> = {}) {
     exp: nowSec() + 300,
     ...extra,
   };
+}
+
+/** Runs `guard`, then does what a careless handler would: changes the nested claims it was given. */
+function mutatingHandler(guard: RequestHandler): RequestHandler {
+  return (req, res, next) =>
+    guard(req, res, (error?: unknown) => {
+      try {
+        const ext = req.auth?.['ext'] as { roles: string[]; tenant: { id: string } };
+        ext.roles.push('admin');
+        ext.tenant.id = 'other-tenant';
+      } catch (mutation) {
+        mutationErrors.push(mutation);
+      }
+      next(error);
+    });
 }
 
 async function call(authorization?: string, path = '/orders') {
@@ -131,6 +149,20 @@ describe('requireAuth (RFC 6750 answers)', () => {
     expect(headers.get('www-authenticate')).toBeNull();
     expect(body).toMatchObject({ status: 503, title: 'Service Unavailable' });
     expect(body['trace_id']).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('hands out deep-frozen answers: a handler changing req.auth.ext.roles does not change the next request', async () => {
+    const token = freshToken();
+    stub.reply(() => ({ body: valid({ ext: { roles: ['reader'], tenant: { id: 't1' } } }) }));
+    const requests = stub.requests.length;
+    for (let i = 0; i < 3; i++) {
+      const { status, body } = await call(`Bearer ${token}`, '/mutating');
+      expect(status).toBe(200);
+      expect(body['auth']).toMatchObject({ ext: { roles: ['reader'], tenant: { id: 't1' } } });
+    }
+    expect(stub.requests.length).toBe(requests + 1);
+    expect(mutationErrors).toHaveLength(3);
+    expect(mutationErrors.every((error) => error instanceof TypeError)).toBe(true);
   });
 
   it('stops admitting a token at its exp, even though the answer was cached', async () => {
