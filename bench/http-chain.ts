@@ -172,6 +172,12 @@ async function main(): Promise<void> {
       'vs bare': `${(bare / results[i]!).toFixed(2)}×`,
     })),
   );
+  const addedOn = results[1]! - bare;
+  const addedOff = results[2]! - bare;
+  console.log(
+    `target 100% ≤ 6 µs added: ${addedOn.toFixed(2)} ${addedOn <= 6 ? 'met' : 'NOT met'}; ` +
+      `sampled off ≤ 2 µs added: ${addedOff.toFixed(2)} ${addedOff <= 2 ? 'met' : 'NOT met'}`,
+  );
 }
 
 if (process.argv[2] === 'child') {

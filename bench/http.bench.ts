@@ -9,6 +9,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
@@ -145,6 +146,16 @@ try {
     `\nautocannon -c ${CONNECTIONS}, ${ROUNDS} rounds × ${ROUND_SECONDS}s per variant, GET /users/:id, node ${process.version}`,
   );
   console.table(rows);
+  const on = mean(rps[1]!);
+  const off = mean(rps[2]!);
+  const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  console.log(
+    `target 100% ≥ 0.70× bare: ${(on / base).toFixed(2)}× ${verdict(on / base >= 0.7)}; ` +
+      `≥ 2× auto-instrumented: ${(on / auto).toFixed(2)}× ${verdict(on / auto >= 2)}; ` +
+      `sampled off ≥ 0.85× bare: ${(off / base).toFixed(2)}× ${verdict(off / base >= 0.85)}; load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+  );
   for (const [i, { child }] of started.entries()) {
     if (variants[i]!.kind === 'bare') continue;
     const health = await ask<Record<string, number>>(child, 'health');

@@ -1,9 +1,10 @@
 // One benchmark variant in its own process (global OTel state must not leak between variants).
-// Usage: node --conditions=source bench/nats-variant.ts <raw|straightforward|natsbus> <natsUrl> <count>
+// Usage: node --conditions=source bench/nats-variant.ts <raw|user-pattern|natsbus> <natsUrl> <count>
 // Prints one JSON line: { variant, count, seconds, msgsPerSec, cpuMicrosPerMsg, health }.
 import { CloudEvent } from 'cloudevents';
 import { connect, headers } from '@nats-io/transport-node';
-import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
+import { context, propagation, ProxyTracerProvider, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
+import { NodeSDK } from '@opentelemetry/sdk-node';
 import { initObservability } from '@service-runtime/observability';
 import { createBus } from '@service-runtime/natsbus';
 
@@ -54,10 +55,12 @@ async function rawRunner(): Promise<Runner> {
   };
 }
 
-async function straightforwardRunner(): Promise<Runner> {
+// The pattern users write today: NodeSDK (its default OTLP exporter, configured by OTEL_* like any
+// service), the cloudevents SDK, PRODUCER/CONSUMER spans by hand, nc.publish not awaited.
+async function userPatternRunner(): Promise<Runner> {
   const pub = await connect({ servers: url });
   const sub = await connect({ servers: url });
-  const tracer = trace.getTracer('bench-straightforward');
+  const tracer = trace.getTracer('bench-user-pattern');
   let received = 0;
   sub.subscribe(subject, {
     callback: (_e, msg) => {
@@ -83,7 +86,7 @@ async function straightforwardRunner(): Promise<Runner> {
     },
   });
   await sub.flush();
-  const publishEvent = async (data: unknown) => {
+  const publishEvent = (data: unknown) => {
     const span = tracer.startSpan(`send ${subject}`, {
       kind: SpanKind.PRODUCER,
       attributes: {
@@ -107,7 +110,10 @@ async function straightforwardRunner(): Promise<Runner> {
     span.end();
   };
   return {
-    publish: () => publishEvent(payload),
+    publish(i) {
+      publishEvent(payload);
+      return i % 1000 === 999 ? pub.flush() : undefined;
+    },
     received: () => received,
     flush: () => pub.flush(),
     close: async () => {
@@ -136,13 +142,44 @@ async function natsbusRunner(): Promise<Runner> {
   };
 }
 
-const otel =
-  variant === 'raw' ? undefined : initObservability({ serviceName: `bench-${variant}`, handleSignals: false });
+interface Telemetry {
+  forceFlush(): Promise<void>;
+  shutdown(): Promise<void>;
+  tracingHealth?(): { exported: number; dropped: number; failed: number };
+}
+
+let flushRefusals = 0;
+
+function startUserSdk(): Telemetry {
+  const sdk = new NodeSDK({ serviceName: 'bench-user-pattern' });
+  sdk.start();
+  const provider = (trace.getTracerProvider() as ProxyTracerProvider).getDelegate() as unknown as Telemetry;
+  // The SDK's forceFlush sends every queued batch at once and fails past its exporter's limit of
+  // concurrent exports (the spans of the refused batches are lost, as they would be in a service):
+  // flush until it succeeds and count the refusals.
+  const forceFlush = async () => {
+    for (;;) {
+      try {
+        return await provider.forceFlush();
+      } catch {
+        flushRefusals++;
+      }
+    }
+  };
+  return { forceFlush, shutdown: () => sdk.shutdown() };
+}
+
+const otel: Telemetry | undefined =
+  variant === 'raw'
+    ? undefined
+    : variant === 'user-pattern'
+      ? startUserSdk()
+      : initObservability({ serviceName: `bench-${variant}`, handleSignals: false });
 const runner =
   variant === 'raw'
     ? await rawRunner()
-    : variant === 'straightforward'
-      ? await straightforwardRunner()
+    : variant === 'user-pattern'
+      ? await userPatternRunner()
       : await natsbusRunner();
 
 let cpuMicros = 0;
@@ -166,10 +203,18 @@ async function run(n: number, offset: number): Promise<number> {
 
 await run(warmup, 0);
 const seconds = await run(count, warmup);
-const health = otel?.tracingHealth();
+const health = otel?.tracingHealth?.();
 await runner.close();
 await otel?.shutdown();
 console.log(
-  JSON.stringify({ variant, count, seconds, msgsPerSec: count / seconds, cpuMicrosPerMsg: cpuMicros / count, health }),
+  JSON.stringify({
+    variant,
+    count,
+    seconds,
+    msgsPerSec: count / seconds,
+    cpuMicrosPerMsg: cpuMicros / count,
+    health,
+    flushRefusals,
+  }),
 );
 process.exit(0);
