@@ -4,10 +4,13 @@ import {
   METRIC_HANDLER_FAILURES,
   METRIC_MESSAGES_DEAD_LETTERED,
   METRIC_MESSAGES_REJECTED,
+  METRIC_TRACE_CONTEXT_IGNORED,
+  ATTR_NATSBUS_TRACE_CONTEXT_ISSUE,
 } from './semconv.ts';
+import type { TraceContextIssue } from './trace-context.ts';
 import { getMeter } from './tracer.ts';
 
-let counters: { rejected: Counter; deadLettered: Counter; failures: Counter } | undefined;
+let counters: { rejected: Counter; deadLettered: Counter; failures: Counter; traceContext: Counter } | undefined;
 let meterOf: unknown;
 
 function get() {
@@ -24,6 +27,9 @@ function get() {
       }),
       failures: meter.createCounter(METRIC_HANDLER_FAILURES, {
         description: 'Handler errors and timeouts',
+      }),
+      traceContext: meter.createCounter(METRIC_TRACE_CONTEXT_IGNORED, {
+        description: 'Received trace contexts ignored or truncated by the W3C rules; the messages were still handled',
       }),
     };
   }
@@ -43,4 +49,13 @@ export function countDeadLettered(reason: string): void {
 /** Counts a handler failure (error or timeout). */
 export function countHandlerFailure(reason: string): void {
   get().failures.add(1, { [ATTR_ERROR_TYPE]: reason, 'messaging.system': 'nats' });
+}
+
+/** Counts a received trace context that was ignored or cut (rare path). */
+export function countTraceContextIssue(issue: TraceContextIssue, subscription: string): void {
+  get().traceContext.add(1, {
+    [ATTR_NATSBUS_TRACE_CONTEXT_ISSUE]: issue,
+    'messaging.system': 'nats',
+    'natsbus.subscription': subscription,
+  });
 }

@@ -14,7 +14,7 @@ import { encodeOutgoing, structuredHeaders } from './outgoing.ts';
 import { startProducerSpan } from './producer-span.ts';
 import { PublishQueue } from './publish-queue.ts';
 import { replyingHandler, replyOnFailure, sendRequest, type RequestDeps } from './request-reply.ts';
-import { SubjectPatterns } from './subject-pattern.ts';
+import { SubjectPatterns, unpublishableSubject } from './subject-pattern.ts';
 import type {
   Bus,
   BusOptions,
@@ -26,7 +26,6 @@ import type {
 } from './types.ts';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
-const WHITESPACE = /\s/;
 
 /**
  * Connects (or wraps `options.connection`) and returns a bus that publishes and consumes
@@ -92,8 +91,11 @@ export async function createBus(options: BusOptions): Promise<Bus> {
 
     publish(subject, input, publishOptions = {}) {
       if (nc.isClosed()) return Promise.reject(new PublishError('the bus is closed', 'closed'));
-      if (typeof subject !== 'string' || subject === '' || WHITESPACE.test(subject)) {
-        return Promise.reject(new PublishError(`invalid subject "${String(subject)}"`, 'invalid_subject'));
+      const unpublishable = unpublishableSubject(subject);
+      if (unpublishable !== undefined) {
+        return Promise.reject(
+          new PublishError(`invalid subject "${String(subject)}": ${unpublishable}`, 'invalid_subject'),
+        );
       }
       let event: ReturnType<typeof completeEvent>;
       try {

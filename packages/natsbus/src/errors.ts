@@ -3,8 +3,6 @@ export type RejectReason =
   | 'invalid_json'
   | 'invalid_cloudevent'
   | 'unsupported_specversion'
-  | 'invalid_traceparent'
-  | 'invalid_tracestate'
   | 'validation_failed'
   | 'handler_error'
   | 'handler_timeout'

@@ -1,15 +1,19 @@
 import type { SpanContext } from '@opentelemetry/api';
 import { decodeBinary, isBinaryMode } from './binary-mode.ts';
+import { withoutTraceContext } from './envelope.ts';
 import { InvalidMessageError } from './errors.ts';
 import type { DecodedMessage, RawMessage } from './internal-types.ts';
 import { decodeStructured } from './structured-mode.ts';
-import { parseTraceContext, readHeader } from './trace-headers.ts';
+import { receiveTraceContext, type TraceContextIssue } from './trace-context.ts';
+import { readHeader } from './trace-headers.ts';
 import type { Validator } from './types.ts';
 
 /**
- * Decodes a received message (binary or structured mode), checks it is a CloudEvent 1.0 with a
- * well-formed trace context, and runs `validate`. Throws InvalidMessageError with the reason.
- * On an external subject the trace context of the message is ignored (not trusted, not checked).
+ * Decodes a received message (binary or structured mode), checks it is a CloudEvent 1.0 and runs
+ * `validate`; throws InvalidMessageError with the reason. Trace context follows the W3C rules and
+ * never refuses a message: an invalid one is ignored (and reported as `traceIssue`), and it is
+ * removed from the event so a forward starts a fresh creation context. On an external subject the
+ * trace context is not trusted: the event loses its `traceparent`/`tracestate` extension.
  */
 export function decodeIncoming(
   message: RawMessage,
@@ -19,25 +23,30 @@ export function decodeIncoming(
   const plain = message.structuredOnly === true;
   const headers = plain ? undefined : message.headers;
   const data = message.data;
-  const event = isBinaryMode(headers) ? decodeBinary(headers!, data) : decodeStructured(data);
+  let event = isBinaryMode(headers) ? decodeBinary(headers!, data) : decodeStructured(data);
   let hop: SpanContext | undefined;
   let creation: SpanContext | undefined;
-  if (!external) {
-    const traceparent = event.traceparent;
-    if (traceparent !== undefined) {
-      if (typeof traceparent !== 'string') {
-        throw new InvalidMessageError('invalid_traceparent', 'traceparent extension is not a string');
-      }
-      const tracestate = typeof event.tracestate === 'string' ? event.tracestate : undefined;
-      creation = parseTraceContext(traceparent, tracestate);
+  let traceIssue: TraceContextIssue | undefined;
+  if (external) {
+    event = withoutTraceContext(event);
+  } else {
+    if (event.traceparent !== undefined || event.tracestate !== undefined) {
+      const received = receiveTraceContext(event.traceparent, event.tracestate);
+      creation = received.context;
+      traceIssue = received.issue;
+      if (creation === undefined) event = withoutTraceContext(event);
+      else if (received.tracestate === undefined) delete event.tracestate;
+      else event.tracestate = received.tracestate;
     }
-    if (headers !== undefined) {
-      const hopParent = readHeader(headers, 'traceparent');
-      if (hopParent !== undefined) hop = parseTraceContext(hopParent, readHeader(headers, 'tracestate'));
+    const hopParent = headers === undefined ? undefined : readHeader(headers, 'traceparent');
+    if (hopParent !== undefined) {
+      const received = receiveTraceContext(hopParent, readHeader(headers, 'tracestate'));
+      hop = received.context;
+      traceIssue = received.issue ?? traceIssue;
     }
   }
   if (validate !== undefined) runValidator(validate, event);
-  return { event, hop, creation };
+  return { event, hop, creation, traceIssue };
 }
 
 function runValidator(validate: Validator, event: DecodedMessage['event']): void {

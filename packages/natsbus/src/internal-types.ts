@@ -1,5 +1,6 @@
 import type { SpanContext } from '@opentelemetry/api';
 import type { MsgHdrs } from '@nats-io/transport-node';
+import type { TraceContextIssue } from './trace-context.ts';
 import type { CloudEvent, JetStreamDelivery } from './types.ts';
 
 /** A received message as natsbus sees it, core or JetStream. */
@@ -22,6 +23,8 @@ export interface DecodedMessage {
   hop: SpanContext | undefined;
   /** Creation context from the envelope's `traceparent` extension. */
   creation: SpanContext | undefined;
+  /** Trace context that was ignored or cut by the W3C rules (the message is still handled). */
+  traceIssue?: TraceContextIssue | undefined;
 }
 
 /** How the consumer span is parented and labelled. */

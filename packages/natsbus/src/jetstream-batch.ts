@@ -6,7 +6,7 @@ import { countHandlerFailure } from './bus-metrics.ts';
 import { busLogger } from './handler-context.ts';
 import type { HandlerWatchdog } from './handler-watchdog.ts';
 import type { DecodedMessage, RawMessage } from './internal-types.ts';
-import { giveUp, rawFromJs, settle, type SettleSettings } from './jetstream-settle.ts';
+import { giveUp, rawFromJs, settle, settleFailed, type SettleSettings } from './jetstream-settle.ts';
 import type { MessageProcessor } from './message-processor.ts';
 import type { BatchContext, BatchHandler, BusSubscription, ConsumerSpec } from './types.ts';
 
@@ -69,11 +69,13 @@ async function handleBatch(settings: BatchSettings, msgs: JsMsg[]): Promise<void
   for (const msg of msgs) {
     const raw = rawFromJs(msg, settings.spec.stream);
     if (msg.info.deliveryCount > settings.settle.maxDeliver) {
-      await giveUp(msg, raw, 'max_deliver', 'delivered more than maxDeliver times', settings.settle);
+      await giveUp(msg, raw, 'max_deliver', 'delivered more than maxDeliver times', settings.settle).catch(
+        settleFailed(msg),
+      );
       continue;
     }
     const decoded = settings.processor.decode(raw);
-    if ('ok' in decoded) await settle(msg, raw, decoded, settings.settle);
+    if ('ok' in decoded) await settle(msg, raw, decoded, settings.settle).catch(settleFailed(msg));
     else good.push({ msg, raw, decoded });
   }
   if (good.length === 0) return;
@@ -111,8 +113,6 @@ async function handleBatch(settings: BatchSettings, msgs: JsMsg[]): Promise<void
       ? ({ ok: true } as const)
       : ({ ok: false, reason: 'handler_error', error, retryable: true } as const);
   for (const { msg, raw } of good) {
-    await settle(msg, raw, outcome, settings.settle).catch((e: unknown) =>
-      busLogger().error({ err: e, seq: msg.seq }, 'natsbus could not settle a message'),
-    );
+    await settle(msg, raw, outcome, settings.settle).catch(settleFailed(msg));
   }
 }

@@ -1,7 +1,6 @@
 import { AckPolicy, type Consumer, type ConsumerMessages, type JetStreamManager } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
-import { rawFromJs, giveUp, settle, type SettleSettings } from './jetstream-settle.ts';
-import { busLogger } from './handler-context.ts';
+import { rawFromJs, giveUp, settle, settleFailed, type SettleSettings } from './jetstream-settle.ts';
 import type { MessageProcessor } from './message-processor.ts';
 import type { BusSubscription, ConsumerSpec } from './types.ts';
 
@@ -48,13 +47,13 @@ export async function runConsumer(
     for await (const msg of messages) {
       const raw = rawFromJs(msg, spec.stream);
       if (msg.info.deliveryCount > settings.maxDeliver) {
-        await giveUp(msg, raw, 'max_deliver', 'delivered more than maxDeliver times', settings);
+        await giveUp(msg, raw, 'max_deliver', 'delivered more than maxDeliver times', settings).catch(
+          settleFailed(msg),
+        );
         continue;
       }
       const outcome = await processor.process(raw);
-      await settle(msg, raw, outcome, settings).catch((error: unknown) =>
-        busLogger().error({ err: error, seq: msg.seq }, 'natsbus could not settle a message'),
-      );
+      await settle(msg, raw, outcome, settings).catch(settleFailed(msg));
     }
   })();
   return {

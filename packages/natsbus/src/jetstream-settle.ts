@@ -26,6 +26,14 @@ export function rawFromJs(msg: JsMsg, stream: string): RawMessage {
   return { subject: msg.subject, headers: msg.headers, data: msg.data, delivery };
 }
 
+/**
+ * The catch of every settle: a closed connection during ack, nak or term (or a failed dead-letter
+ * publish) is logged, never an unhandled rejection; the message comes back after its ack wait.
+ */
+export function settleFailed(msg: JsMsg): (error: unknown) => void {
+  return (error) => busLogger().error({ err: error, seq: msg.seq }, 'natsbus could not settle a message');
+}
+
 /** Nak delay for the `deliveryCount`th delivery (the last entry repeats). */
 export function backoffFor(backoffMs: number[], deliveryCount: number): number {
   return backoffMs[Math.min(deliveryCount - 1, backoffMs.length - 1)] ?? 0;

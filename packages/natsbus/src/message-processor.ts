@@ -1,12 +1,13 @@
 import { context, type Span, type SpanContext } from '@opentelemetry/api';
 import { recordError } from '@service-runtime/observability';
-import { countHandlerFailure, countRejected } from './bus-metrics.ts';
+import { countHandlerFailure, countRejected, countTraceContextIssue } from './bus-metrics.ts';
 import { startConsumerSpan } from './consumer-span.ts';
 import { InvalidMessageError, type RejectReason } from './errors.ts';
 import { busLogger, MessageContext } from './handler-context.ts';
 import { HandlerWatchdog } from './handler-watchdog.ts';
 import { decodeIncoming } from './incoming.ts';
 import type { ConsumerSpanSettings, DecodedMessage, RawMessage } from './internal-types.ts';
+import { ATTR_NATSBUS_TRACE_CONTEXT_ISSUE } from './semconv.ts';
 import type { SubjectPatterns } from './subject-pattern.ts';
 import type { CloudEvent, EventHandler, HandlerContext, Validator } from './types.ts';
 
@@ -55,7 +56,13 @@ export class MessageProcessor {
   /** Decodes and checks only (batches): a decoded message, or the refusal outcome already reported. */
   decode(message: RawMessage): DecodedMessage | Outcome {
     try {
-      return decodeIncoming(message, this.#settings.externals.matches(message.subject), this.#settings.validate);
+      const decoded = decodeIncoming(
+        message,
+        this.#settings.externals.matches(message.subject),
+        this.#settings.validate,
+      );
+      if (decoded.traceIssue !== undefined) countTraceContextIssue(decoded.traceIssue, this.#settings.label);
+      return decoded;
     } catch (error) {
       return this.#reject(message, error);
     }
@@ -66,6 +73,9 @@ export class MessageProcessor {
     const decoded = this.decode(message);
     if ('ok' in decoded) return decoded;
     const { span, context: spanContext } = startConsumerSpan(message, decoded, this.#settings.span);
+    if (decoded.traceIssue !== undefined && span.isRecording()) {
+      span.setAttribute(ATTR_NATSBUS_TRACE_CONTEXT_ISSUE, decoded.traceIssue);
+    }
     const ctx = new MessageContext(message, decoded.event.id, span);
     let result: unknown;
     try {

@@ -68,3 +68,8 @@ export const HEADER_DELIVERY_COUNT = 'Natsbus-Delivery-Count';
 
 /** Structured-mode content type. */
 export const CLOUDEVENTS_JSON = 'application/cloudevents+json';
+
+/** On a CONSUMER span: trace context that was ignored or cut by the W3C rules (the message was handled). */
+export const ATTR_NATSBUS_TRACE_CONTEXT_ISSUE = 'natsbus.trace_context.issue';
+/** Counter of received trace contexts ignored or truncated by the W3C rules, by `natsbus.trace_context.issue`. */
+export const METRIC_TRACE_CONTEXT_IGNORED = 'natsbus.trace_context.ignored';
