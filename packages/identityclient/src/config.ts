@@ -1,7 +1,14 @@
 import { getLogger, readBoolean, readNumber, readString, shown, warnOnce } from '@service-runtime/observability';
 import { IdentityConfigError } from './errors.ts';
 import type { ResolvedConfig } from './internal-types.ts';
-import type { BreakerOptions, CacheOptions, ClientAuthMethod, IdentityClientOptions, RetryOptions } from './types.ts';
+import type {
+  BreakerOptions,
+  CacheOptions,
+  ClientAuthMethod,
+  Credential,
+  IdentityClientOptions,
+  RetryOptions,
+} from './types.ts';
 
 const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'bearer'];
 
@@ -26,10 +33,12 @@ export function resolveConfig(options: IdentityClientOptions, env: NodeJS.Proces
   const url = resolveUrl(options, env);
   const clientAuth = resolveClientAuth(options, env);
   const clientId = readString('IDENTITY_CLIENT_ID', env) ?? options.clientId;
-  const clientSecret = readString('IDENTITY_CLIENT_SECRET', env) ?? options.clientSecret;
-  const bearerToken = readString('IDENTITY_BEARER_TOKEN', env) ?? options.bearerToken;
+  const clientSecret = readString('IDENTITY_CLIENT_SECRET', env) ?? credential(options.clientSecret);
+  const bearerToken = readString('IDENTITY_BEARER_TOKEN', env) ?? credential(options.bearerToken);
   if (clientAuth === 'bearer' && !bearerToken)
-    throw new IdentityConfigError('clientAuth "bearer" needs a bearerToken (or IDENTITY_BEARER_TOKEN)');
+    throw new IdentityConfigError(
+      'clientAuth "bearer" needs a bearerToken string or function (or IDENTITY_BEARER_TOKEN)',
+    );
   if (clientAuth !== 'bearer' && (!clientId || !clientSecret))
     throw new IdentityConfigError(
       `clientAuth "${clientAuth}" needs clientId and clientSecret (or IDENTITY_CLIENT_ID and IDENTITY_CLIENT_SECRET)`,
@@ -87,6 +96,12 @@ export function resolveConfig(options: IdentityClientOptions, env: NodeJS.Proces
     fetch: options.fetch ?? globalThis.fetch,
     logger: options.logger ?? getLogger().child({ component: 'identityclient' }),
   };
+}
+
+/** A non-empty string or a function; anything else counts as missing (and is never echoed). */
+function credential(value: unknown): Credential | undefined {
+  if (typeof value === 'function') return value as Credential;
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 function resolveUrl(options: IdentityClientOptions, env: NodeJS.ProcessEnv): URL {

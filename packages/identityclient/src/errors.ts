@@ -1,5 +1,6 @@
 /** Why the identity service could not answer. */
-export type UnavailableReason = 'timeout' | 'network' | 'http_status' | 'malformed_response' | 'breaker_open';
+export type UnavailableReason =
+  'timeout' | 'network' | 'http_status' | 'malformed_response' | 'breaker_open' | 'credentials';
 
 /** Why a token was refused. */
 export type InvalidTokenReason =

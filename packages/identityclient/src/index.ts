@@ -9,6 +9,8 @@ export type {
   IntrospectionResult,
   IntrospectOptions,
   ClientAuthMethod,
+  Credential,
+  CredentialValue,
   CacheOptions,
   RetryOptions,
   BreakerOptions,

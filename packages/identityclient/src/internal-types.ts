@@ -1,16 +1,24 @@
 import type { Attributes, SpanContext } from '@opentelemetry/api';
 import type { Logger } from '@service-runtime/observability';
 import type { CircuitBreaker } from './circuit-breaker.ts';
+import type { ClientAuthPlan } from './client-auth.ts';
 import type { IntrospectionCache } from './introspection-cache.ts';
-import type { BreakerOptions, CacheOptions, ClientAuthMethod, IntrospectionResult, RetryOptions } from './types.ts';
+import type {
+  BreakerOptions,
+  CacheOptions,
+  ClientAuthMethod,
+  Credential,
+  IntrospectionResult,
+  RetryOptions,
+} from './types.ts';
 
 /** Every setting resolved once from env, options and defaults. */
 export interface ResolvedConfig {
   url: URL;
   clientId: string | undefined;
-  clientSecret: string | undefined;
+  clientSecret: Credential | undefined;
   clientAuth: ClientAuthMethod;
-  bearerToken: string | undefined;
+  bearerToken: Credential | undefined;
   timeoutMs: number;
   cache: CacheOptions | false;
   retry: RetryOptions;
@@ -39,9 +47,10 @@ export interface RequestPlan {
   urlFull: string;
   serverAddress: string;
   serverPort: number;
+  /** Headers of every request, without client authentication. */
   headers: Readonly<Record<string, string>>;
-  /** `client_id`/`client_secret` form members for `client_secret_post`, empty otherwise. */
-  bodyCredentials: readonly [string, string][];
+  /** Client authentication per request: credentials may rotate. */
+  auth: ClientAuthPlan;
 }
 
 /** An upstream call in progress that concurrent introspections of the same token join. */

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createClientAuthPlan, type ClientAuthentication } from './client-auth.ts';
 import { IdentityUnavailableError } from './errors.ts';
 import { parseIntrospectionBody } from './introspection-response.ts';
 import type { RequestPlan, ResolvedConfig } from './internal-types.ts';
@@ -11,23 +12,12 @@ export interface UpstreamAnswer {
   resendCount: number;
 }
 
-/** Builds what every request shares (URL, auth header, form credentials) once per client. */
+/** Builds what every request shares (URL, headers, client authentication) once per client. */
 export function createRequestPlan(config: ResolvedConfig): RequestPlan {
   const headers: Record<string, string> = {
     'content-type': 'application/x-www-form-urlencoded',
     accept: 'application/json',
   };
-  if (config.clientAuth === 'client_secret_basic')
-    headers['authorization'] =
-      `Basic ${Buffer.from(`${formEncode(config.clientId!)}:${formEncode(config.clientSecret!)}`).toString('base64')}`;
-  if (config.clientAuth === 'bearer') headers['authorization'] = `Bearer ${config.bearerToken}`;
-  const bodyCredentials: [string, string][] =
-    config.clientAuth === 'client_secret_post'
-      ? [
-          ['client_id', config.clientId!],
-          ['client_secret', config.clientSecret!],
-        ]
-      : [];
   const { url } = config;
   const defaultPort = url.protocol === 'https:' ? 443 : 80;
   return {
@@ -36,14 +26,14 @@ export function createRequestPlan(config: ResolvedConfig): RequestPlan {
     serverAddress: url.hostname,
     serverPort: url.port === '' ? defaultPort : Number(url.port),
     headers,
-    bodyCredentials,
+    auth: createClientAuthPlan(config),
   };
 }
 
 /**
  * POSTs the token with bounded, jittered retries on network errors and 5xx. Every attempt has its
  * own timeout combined with `signal` (cancelled when every waiter left). `headers` already carry
- * the trace context.
+ * the trace context. A 401 to a rotating client credential is retried once, at once, with a fresh one.
  */
 export async function exchangeWithRetries(
   config: ResolvedConfig,
@@ -52,14 +42,23 @@ export async function exchangeWithRetries(
   retry: RetryOptions,
   onRetry: (error: IdentityUnavailableError, attempt: number) => void,
 ): Promise<UpstreamAnswer> {
-  for (let attempt = 0; ; attempt++) {
+  let resendCount = 0;
+  let refreshedCredential = false;
+  for (let attempt = 0; ;) {
+    const auth = await plan.auth.current();
     try {
-      const { result, status } = await exchangeOnce(config, plan, request);
-      return { result, status, resendCount: attempt };
+      const { result, status } = await exchangeOnce(config, plan, request, auth);
+      return { result, status, resendCount };
     } catch (error) {
-      if (!(error instanceof IdentityUnavailableError) || !isRetryable(error) || attempt >= retry.attempts) throw error;
-      onRetry(error, attempt + 1);
-      const delay = retry.backoffMs * 2 ** attempt * (0.5 + Math.random());
+      if (!(error instanceof IdentityUnavailableError)) throw error;
+      if (error.status === 401 && !refreshedCredential && plan.auth.refused(auth)) {
+        refreshedCredential = true;
+        onRetry(error, ++resendCount);
+        continue;
+      }
+      if (!isRetryable(error) || attempt >= retry.attempts) throw error;
+      onRetry(error, ++resendCount);
+      const delay = retry.backoffMs * 2 ** attempt++ * (0.5 + Math.random());
       await sleep(delay, undefined, { signal: request.signal });
     }
   }
@@ -73,10 +72,13 @@ async function exchangeOnce(
   config: ResolvedConfig,
   plan: RequestPlan,
   request: { token: string; tokenTypeHint: string | undefined; headers: Record<string, string>; signal: AbortSignal },
+  auth: ClientAuthentication,
 ): Promise<{ result: IntrospectionResult; status: number }> {
   const body = new URLSearchParams({ token: request.token });
   if (request.tokenTypeHint !== undefined) body.set('token_type_hint', request.tokenTypeHint);
-  for (const [name, value] of plan.bodyCredentials) body.set(name, value);
+  for (const [name, value] of auth.form) body.set(name, value);
+  const headers =
+    auth.authorization === undefined ? request.headers : { ...request.headers, authorization: auth.authorization };
   const timeout = AbortSignal.timeout(config.timeoutMs);
   const signal = AbortSignal.any([timeout, request.signal]);
   const failure = (error: unknown): never => {
@@ -93,7 +95,7 @@ async function exchangeOnce(
   try {
     response = await config.fetch(plan.url, {
       method: 'POST',
-      headers: request.headers,
+      headers,
       body,
       signal,
       redirect: 'manual',
@@ -142,9 +144,4 @@ async function readBounded(response: Response, limit: number): Promise<string | 
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
-}
-
-/** RFC 6749 §2.3.1: client credentials are form-encoded before Basic encoding. */
-function formEncode(value: string): string {
-  return encodeURIComponent(value).replace(/%20/g, '+');
 }

@@ -4,6 +4,16 @@ import type { Logger } from '@service-runtime/observability';
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'bearer';
 
 /**
+ * A client credential: a value, or a function called whenever one is needed, so credentials rotate
+ * without a restart. The function caches by its own rules, or returns an expiry and is called again
+ * shortly before it (in the background, while the current value is still used).
+ */
+export type Credential = string | (() => CredentialValue | Promise<CredentialValue>);
+
+/** What a credential function gives: the value for this request, or a value with its expiry (epoch ms). */
+export type CredentialValue = string | { readonly value: string; readonly expiresAt?: number };
+
+/**
  * An RFC 7662 introspection answer. Only `active` is required; the other members are present when
  * the server sends them. Extension members are kept as they are. Answers are deep-frozen.
  */
@@ -68,11 +78,15 @@ export interface IdentityClientOptions {
   /** The RFC 7662 endpoint (`IDENTITY_INTROSPECTION_URL`). Required, here or in the environment. */
   introspectionUrl?: string;
   clientId?: string;
-  clientSecret?: string;
+  /** A value or a function (see {@link Credential}); `IDENTITY_CLIENT_SECRET` overrides it. */
+  clientSecret?: Credential;
   /** Default `client_secret_basic`. */
   clientAuth?: ClientAuthMethod;
-  /** The token sent as `Authorization: Bearer` when `clientAuth` is `bearer`. */
-  bearerToken?: string;
+  /**
+   * The token sent as `Authorization: Bearer` when `clientAuth` is `bearer`. Give a function returning
+   * `{ value, expiresAt }` for a token that expires: it is refreshed before it does.
+   */
+  bearerToken?: Credential;
   /** Per-request timeout. Default 2000. */
   timeoutMs?: number;
   /** Cache bounds, or `false` to introspect every call. */
