@@ -1,65 +1,81 @@
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import { checkReceivedEvent } from './envelope.ts';
 import { InvalidMessageError } from './errors.ts';
+import { CLOUDEVENTS_MEDIA_PREFIX, HEADER_CONTENT_TYPE } from './semconv.ts';
 import { textOf } from './structured-mode.ts';
+import { readHeader } from './trace-headers.ts';
 import type { CloudEvent } from './types.ts';
 
-/** Header prefix of CloudEvents attributes in binary mode (CloudEvents NATS protocol binding). */
+/** Header prefix of CloudEvents attributes in binary mode (CloudEvents NATS protocol binding §3.1.3.1). */
 const PREFIX = 'ce-';
-/** Anything but printable ASCII, and space, `"` and `%`, is percent-encoded (as in the HTTP binding). */
+/** Space, `"`, `%` and anything outside printable ASCII are percent-encoded (binding §3.1.3.2). */
 const NEEDS_ENCODING = /[^\x21\x23\x24\x26-\x7e]/;
+const JSON_MEDIA_TYPE = 'application/json';
 
-/** Binary mode: each attribute as a `ce-*` header, `datacontenttype` as `content-type`, data as the body. */
+/**
+ * Binary mode (CloudEvents NATS protocol binding 1.0.3 §3.1): every attribute, `datacontenttype`
+ * and extensions included, in its own `ce-` header, percent-encoded; the data as the body. Data
+ * that is not bytes is sent as JSON and says so in `ce-datacontenttype` when the event did not.
+ */
 export function encodeBinary(event: CloudEvent, into: MsgHdrs = natsHeaders()): { headers: MsgHdrs; body: Uint8Array } {
   for (const key of Object.keys(event)) {
     const value = event[key];
     if (key === 'data' || value === undefined || value === null) continue;
-    if (key === 'datacontenttype') into.set('content-type', percentEncode(String(value)));
-    else into.set(PREFIX + key, percentEncode(String(value)));
+    into.set(PREFIX + key, percentEncode(String(value)));
   }
   const data = event.data;
   if (event.datacontenttype === undefined && data !== undefined && !(data instanceof Uint8Array)) {
-    into.set('content-type', 'application/json');
+    into.set('ce-datacontenttype', JSON_MEDIA_TYPE);
   }
   return { headers: into, body: encodeData(data, event.datacontenttype) };
 }
 
-/** True when the headers carry a binary-mode CloudEvent. */
+/**
+ * Content-mode detection (binding §3): a `Content-Type` starting with `application/cloudevents`
+ * (any case) means structured; otherwise a `ce-specversion` header means binary. A message with
+ * neither is read as structured, as it was before NATS had headers.
+ */
 export function isBinaryMode(headers: MsgHdrs | undefined): boolean {
   if (headers === undefined) return false;
-  // a binary-mode event has at least ce-specversion, ce-id, ce-source and ce-type
-  const size = (headers as { size?: () => number }).size?.();
-  if (size !== undefined && size < 4) return false;
-  if (headers.has('ce-specversion')) return true;
-  for (const key of headers.keys()) if (key.toLowerCase() === 'ce-specversion') return true;
-  return false;
+  const contentType = readHeader(headers, HEADER_CONTENT_TYPE);
+  if (contentType !== undefined && isCloudEventsMedia(contentType)) return false;
+  return readHeader(headers, 'ce-specversion') !== undefined;
 }
 
-/** The event carried by `ce-*` headers and a body; InvalidMessageError when it is not one. */
+/**
+ * The event carried by `ce-*` headers (any spelling) and a body; InvalidMessageError when it is
+ * not one. Without `ce-datacontenttype` a plain `Content-Type` is taken as the data's type (older
+ * writers); without either the data stays bytes, exactly as sent.
+ */
 export function decodeBinary(headers: MsgHdrs, body: Uint8Array): CloudEvent {
   const event: Record<string, unknown> = {};
   let contentType: string | undefined;
   for (const key of headers.keys()) {
     const lower = key.toLowerCase();
-    if (lower === 'content-type') contentType = percentDecode(headers.get(key));
-    else if (lower.startsWith(PREFIX) && lower.length > PREFIX.length) {
-      event[lower.slice(PREFIX.length)] = percentDecode(headers.get(key));
+    if (lower.startsWith(PREFIX)) {
+      const name = lower.slice(PREFIX.length);
+      if (name !== '' && name !== 'data') event[name] = decodeHeaderValue(headers.get(key));
+    } else if (lower === HEADER_CONTENT_TYPE) {
+      contentType = decodeHeaderValue(headers.get(key));
     }
   }
-  if (contentType !== undefined) event['datacontenttype'] = contentType;
+  if (event['datacontenttype'] === undefined && contentType !== undefined && !isCloudEventsMedia(contentType)) {
+    event['datacontenttype'] = contentType;
+  }
   const checked = checkReceivedEvent(event);
-  if (body.length > 0) checked.data = decodeData(body, contentType);
+  if (body.length > 0) checked.data = decodeData(body, checked.datacontenttype);
   return checked;
 }
 
 function encodeData(data: unknown, contentType: string | undefined): Uint8Array {
   if (data === undefined) return new Uint8Array(0);
   if (data instanceof Uint8Array) return data;
-  if (typeof data === 'string' && !isJson(contentType)) return Buffer.from(data);
+  if (typeof data === 'string' && contentType !== undefined && !isJson(contentType)) return Buffer.from(data);
   return Buffer.from(JSON.stringify(data));
 }
 
 function decodeData(body: Uint8Array, contentType: string | undefined): unknown {
+  if (contentType === undefined) return Buffer.from(body);
   if (isJson(contentType)) {
     try {
       return JSON.parse(textOf(body));
@@ -68,17 +84,24 @@ function decodeData(body: Uint8Array, contentType: string | undefined): unknown 
       throw new InvalidMessageError('invalid_json', 'binary-mode data is not valid JSON', { cause: error });
     }
   }
-  if (contentType?.startsWith('text/')) return textOf(body);
+  if (mediaType(contentType).startsWith('text/')) return textOf(body);
   return Buffer.from(body);
 }
 
-function isJson(contentType: string | undefined): boolean {
-  if (contentType === undefined) return true;
-  const type = contentType.split(';', 1)[0]!.trim().toLowerCase();
-  return type === 'application/json' || type.endsWith('+json');
+function mediaType(contentType: string): string {
+  return contentType.split(';', 1)[0]!.trim().toLowerCase();
 }
 
-/** Percent-encodes the UTF-8 bytes a header value may not carry as they are. */
+function isJson(contentType: string): boolean {
+  const type = mediaType(contentType);
+  return type === JSON_MEDIA_TYPE || type.endsWith('+json');
+}
+
+function isCloudEventsMedia(contentType: string): boolean {
+  return contentType.trimStart().toLowerCase().startsWith(CLOUDEVENTS_MEDIA_PREFIX);
+}
+
+/** Percent-encodes the UTF-8 bytes a header value may not carry as they are (upper-case hex). */
 export function percentEncode(value: string): string {
   if (!NEEDS_ENCODING.test(value)) return value;
   let out = '';
@@ -91,7 +114,15 @@ export function percentEncode(value: string): string {
   return out;
 }
 
-/** Reverses {@link percentEncode}; a malformed escape makes the event invalid. */
+/**
+ * A `ce-` header value as the binding reads it: RFC 7230 quoted strings unescaped first, then one
+ * round of percent-decoding (either hex case); invalid UTF-8 or a malformed escape is refused.
+ */
+export function decodeHeaderValue(value: string): string {
+  return percentDecode(value.includes('"') ? unquote(value) : value);
+}
+
+/** Reverses {@link percentEncode}; a malformed escape or invalid UTF-8 makes the event invalid. */
 export function percentDecode(value: string): string {
   if (!value.includes('%')) return value;
   try {
@@ -101,4 +132,18 @@ export function percentDecode(value: string): string {
       cause: error,
     });
   }
+}
+
+/** Removes RFC 7230 §3.2.6 quoted-string quoting (`"a \"b\""` → `a "b"`); text outside quotes is kept. */
+function unquote(value: string): string {
+  let out = '';
+  let quoted = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i]!;
+    if (c === '"') quoted = !quoted;
+    else if (c === '\\' && quoted && i + 1 < value.length) out += value[++i];
+    else out += c;
+  }
+  if (quoted) throw new InvalidMessageError('invalid_cloudevent', 'a ce- header has an unterminated quoted string');
+  return out;
 }

@@ -5,6 +5,7 @@ import { resolveBusConfig } from './config.ts';
 import { deadLetterAfter, subscribeCore } from './core-subscriber.ts';
 import { completeEvent } from './envelope.ts';
 import { PublishError } from './errors.ts';
+import { checkExtraHeaders } from './event-checks.ts';
 import { busLogger } from './handler-context.ts';
 import { publishJetStream } from './jetstream-publish.ts';
 import { ensureStream } from './jetstream-streams.ts';
@@ -100,6 +101,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
       let event: ReturnType<typeof completeEvent>;
       try {
         event = completeEvent(input as never, config.source);
+        if (publishOptions.headers !== undefined) checkExtraHeaders(publishOptions.headers);
       } catch (error) {
         return Promise.reject(error);
       }
@@ -113,6 +115,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
           externals.matches(subject),
           mode,
           jetstreamPublish ? undefined : shared,
+          publishOptions.headers,
         );
         if (span.isRecording()) span.setAttribute('messaging.message.body.size', out.body.length);
         const maxPayload = nc.info?.max_payload;

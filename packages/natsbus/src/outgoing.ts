@@ -2,7 +2,15 @@ import { INVALID_TRACEID, type Span } from '@opentelemetry/api';
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import { encodeBinary } from './binary-mode.ts';
 import { withoutTraceContext } from './envelope.ts';
-import { CLOUDEVENTS_JSON } from './semconv.ts';
+import type { ExtraHeaders } from './event-checks.ts';
+import {
+  CLOUDEVENTS_JSON,
+  HEADER_CONTENT_TYPE,
+  HEADER_TRACEPARENT,
+  HEADER_TRACEPARENT_CANONICAL,
+  HEADER_TRACESTATE,
+  HEADER_TRACESTATE_CANONICAL,
+} from './semconv.ts';
 import { encodeStructured } from './structured-mode.ts';
 import { formatTraceparent } from './trace-headers.ts';
 import type { CloudEvent, ContentMode } from './types.ts';
@@ -17,10 +25,11 @@ export interface OutgoingMessage {
 /**
  * Encodes `event` for the wire. The creation context (the producer span, for a new event) goes into
  * the `traceparent`/`tracestate` extension unless the event already has one, which is never
- * rewritten. The hop context goes into NATS headers only when it differs from the creation context:
- * on the first hop the consumer reads it from the envelope, which saves two headers per message.
- * External subjects get no trace context at all. `shared` headers may be reused across core
- * publishes; JetStream needs fresh ones (it adds `Nats-Msg-Id`).
+ * rewritten. The hop context (the producer span) goes into NATS headers on every publish, the
+ * first hop included, so consumers that read only headers join the trace. External subjects get
+ * no trace context at all. `shared` headers may be reused across core publishes that carry
+ * nothing else; JetStream needs fresh ones (it adds `Nats-Msg-Id`). `extra` are the caller's own
+ * headers, already checked.
  */
 export function encodeOutgoing(
   input: CloudEvent,
@@ -28,6 +37,7 @@ export function encodeOutgoing(
   external: boolean,
   mode: ContentMode,
   sharedHeaders: MsgHdrs | undefined,
+  extra?: ExtraHeaders,
 ): OutgoingMessage {
   let event = input;
   let hop: string | undefined;
@@ -43,35 +53,52 @@ export function encodeOutgoing(
         event.traceparent = hop;
         if (hopState !== undefined) event.tracestate = hopState;
       }
-      if (event.traceparent === hop) hop = undefined;
     }
   }
+  let headers: MsgHdrs;
+  let body: Uint8Array;
   if (mode === 'binary') {
-    const { headers, body } = encodeBinary(event);
-    if (hop !== undefined) setHop(headers, hop, hopState);
-    return { event, headers, body };
+    ({ headers, body } = encodeBinary(event));
+  } else {
+    body = encodeStructured(event);
+    if (hop === undefined && extra === undefined && sharedHeaders !== undefined) {
+      return { event, headers: sharedHeaders, body };
+    }
+    headers = natsHeaders();
+    headers.set(HEADER_CONTENT_TYPE, CLOUDEVENTS_JSON);
   }
-  const body = encodeStructured(event);
-  if (hop === undefined && sharedHeaders !== undefined) return { event, headers: sharedHeaders, body };
-  const headers = natsHeaders();
-  headers.set('content-type', CLOUDEVENTS_JSON);
   if (hop !== undefined) setHop(headers, hop, hopState);
+  if (extra !== undefined) addExtra(headers, extra);
   return { event, headers, body };
 }
 
+/** The hop context in both spellings (see {@link HEADER_TRACEPARENT}). */
 function setHop(headers: MsgHdrs, traceparent: string, tracestate: string | undefined): void {
-  headers.set('traceparent', traceparent);
-  if (tracestate !== undefined) headers.set('tracestate', tracestate);
+  headers.set(HEADER_TRACEPARENT, traceparent);
+  headers.set(HEADER_TRACEPARENT_CANONICAL, traceparent);
+  if (tracestate !== undefined) {
+    headers.set(HEADER_TRACESTATE, tracestate);
+    headers.set(HEADER_TRACESTATE_CANONICAL, tracestate);
+  }
+}
+
+function addExtra(headers: MsgHdrs, extra: ExtraHeaders): void {
+  for (const name of Object.keys(extra)) {
+    const value = extra[name]!;
+    if (typeof value === 'string') headers.set(name, value);
+    else for (const one of value) headers.append(name, one);
+  }
 }
 
 /**
- * Headers of a structured-mode message with nothing else to say, built and encoded once: nats.js
- * calls `encode()` on every publish, so the shared template answers with the same bytes each time.
- * Core publishes only (JetStream adds headers to the object it is given).
+ * Headers of a structured-mode message with nothing else to say (external subjects, no active
+ * trace), built and encoded once: nats.js calls `encode()` on every publish, so the shared
+ * template answers with the same bytes each time. Core publishes only (JetStream adds headers to
+ * the object it is given).
  */
 export function structuredHeaders(): MsgHdrs {
   const headers = natsHeaders();
-  headers.set('content-type', CLOUDEVENTS_JSON);
+  headers.set(HEADER_CONTENT_TYPE, CLOUDEVENTS_JSON);
   const encoded = (headers as MsgHdrs & { encode(): Uint8Array }).encode();
   return Object.create(headers, { encode: { value: () => encoded } }) as MsgHdrs;
 }

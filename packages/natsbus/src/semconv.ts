@@ -73,3 +73,19 @@ export const CLOUDEVENTS_JSON = 'application/cloudevents+json';
 export const ATTR_NATSBUS_TRACE_CONTEXT_ISSUE = 'natsbus.trace_context.issue';
 /** Counter of received trace contexts ignored or truncated by the W3C rules, by `natsbus.trace_context.issue`. */
 export const METRIC_TRACE_CONTEXT_IGNORED = 'natsbus.trace_context.ignored';
+/** A `Content-Type` starting with this (any case) marks a structured-mode message (NATS binding §3). */
+export const CLOUDEVENTS_MEDIA_PREFIX = 'application/cloudevents';
+/** The content-type header as natsbus spells it (the CloudEvents Go SDK's NATS binding reads this spelling). */
+export const HEADER_CONTENT_TYPE = 'content-type';
+/**
+ * Hop-context headers, each written in two spellings: the W3C lower-case names (nats.js
+ * `headers.get('traceparent')`, nats.go `Header.Get("traceparent")`) and the canonical MIME names
+ * that OpenTelemetry Go's `propagation.HeaderCarrier` reads over `msg.Header`.
+ */
+export const HEADER_TRACEPARENT = 'traceparent';
+/** See {@link HEADER_TRACEPARENT}. */
+export const HEADER_TRACEPARENT_CANONICAL = 'Traceparent';
+/** See {@link HEADER_TRACEPARENT}. */
+export const HEADER_TRACESTATE = 'tracestate';
+/** See {@link HEADER_TRACEPARENT}. */
+export const HEADER_TRACESTATE_CANONICAL = 'Tracestate';

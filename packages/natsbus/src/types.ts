@@ -83,6 +83,12 @@ export interface PublishOptions {
    * Default 0 (one attempt).
    */
   retryForMs?: number;
+  /**
+   * The caller's own NATS headers, sent as given. Names natsbus or NATS own are refused with a
+   * PublishError (`reserved_header`): `content-type`, `traceparent`, `tracestate`, `ce-*`,
+   * `Nats-*`, `Natsbus-*`, in any spelling.
+   */
+  headers?: Readonly<Record<string, string | readonly string[]>>;
 }
 
 /** What `publish` resolves to. */

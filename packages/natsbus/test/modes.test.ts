@@ -30,8 +30,9 @@ describe('content modes', () => {
     const envelope = JSON.parse(wire[0]!.string());
     expect(envelope).toMatchObject({ specversion: '1.0', type: 't', source: '/test', data: { a: 1 } });
     expect(envelope.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
-    // first hop: the hop context equals the creation context, so no trace headers are sent
-    expect(wire[0]!.headers?.get('traceparent')).toBe('');
+    // every hop, the first included, carries the hop context in both header spellings
+    expect(wire[0]!.headers?.get('traceparent')).toBe(envelope.traceparent);
+    expect(wire[0]!.headers?.get('Traceparent')).toBe(envelope.traceparent);
   });
 
   it('binary mode: percent-encoded ce-* headers, data as the body, decoded on receive', async () => {
@@ -54,7 +55,8 @@ describe('content modes', () => {
     expect(h.get('ce-subject')).toBe('cr%C3%A8me%20%22br%C3%BBl%C3%A9e%22%20100%25');
     expect(h.get('ce-tenant')).toBe('acme');
     expect(h.get('ce-traceparent')).toMatch(/^00-/);
-    expect(h.get('content-type')).toBe('application/json');
+    expect(h.get('ce-datacontenttype')).toBe('application/json');
+    expect(h.get('content-type')).toBe('');
     expect(JSON.parse(wire[0]!.string())).toEqual({ a: 1 });
     expect(received[0]).toMatchObject({
       type: 'order created',

@@ -1,0 +1,88 @@
+import { PublishError } from './errors.ts';
+
+/** CloudEvents attribute names: lower-case ASCII letters and digits only (CloudEvents 1.0, "Attribute Naming"). */
+const ATTRIBUTE_NAME = /^[a-z0-9]+$/;
+/** RFC 3339 date-time, the canonical form of a CloudEvents Timestamp. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+/** Attributes that, when present, must be non-empty strings. */
+const OPTIONAL_STRINGS = new Set(['subject', 'datacontenttype', 'dataschema', 'time', 'traceparent', 'tracestate']);
+const INT32_MIN = -2_147_483_648;
+const INT32_MAX = 2_147_483_647;
+
+/**
+ * Checks an event about to be published against CloudEvents 1.0: required attributes non-empty
+ * strings, optional ones non-empty strings when present, `time` in RFC 3339, extension names
+ * lower-case alphanumeric and values of a CloudEvents type (String, Boolean, Integer, Binary).
+ * Binary extension values are replaced by their base64 form (their canonical string in both
+ * modes); `null` attributes are dropped (absent). Errors name the attribute, never its value.
+ */
+export function checkPublishedEvent(event: Record<string, unknown>): void {
+  for (const name of ['id', 'source', 'type'] as const) {
+    const value = event[name];
+    if (typeof value !== 'string' || value === '') invalid(`event.${name} must be a non-empty string`);
+  }
+  for (const name in event) {
+    if (name === 'data' || name === 'id' || name === 'source' || name === 'type' || name === 'specversion') continue;
+    const value = event[name];
+    if (value === undefined) continue;
+    if (value === null) {
+      delete event[name];
+      continue;
+    }
+    if (!ATTRIBUTE_NAME.test(name)) {
+      invalid('an extension attribute name is not lower-case letters and digits (CloudEvents attribute naming)');
+    }
+    if (OPTIONAL_STRINGS.has(name)) {
+      if (typeof value !== 'string' || value === '') invalid(`event.${name} must be a non-empty string when present`);
+      if (name === 'time' && !RFC3339.test(value)) invalid('event.time must be an RFC 3339 timestamp');
+      continue;
+    }
+    if (typeof value === 'string' || typeof value === 'boolean') continue;
+    if (typeof value === 'number') {
+      if (!Number.isInteger(value) || value < INT32_MIN || value > INT32_MAX) {
+        invalid(`extension ${name} is a number that is not a 32-bit integer (CloudEvents Integer)`);
+      }
+      continue;
+    }
+    if (value instanceof Uint8Array) {
+      event[name] = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+      continue;
+    }
+    invalid(`extension ${name} is a ${typeof value}, not a string, boolean, integer or bytes`);
+  }
+}
+
+function invalid(message: string): never {
+  throw new PublishError(message, 'invalid_event');
+}
+
+/** Header names natsbus writes or NATS itself interprets (compared lower-cased). */
+const RESERVED_EXACT = new Set(['content-type', 'traceparent', 'tracestate']);
+const RESERVED_PREFIXES = ['ce-', 'nats-', 'natsbus-'];
+/** An RFC 7230 token: what a NATS header name may be. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const LINE_BREAK = /[\r\n]/;
+
+/** The caller's own NATS headers for one publish (`PublishOptions.headers`). */
+export type ExtraHeaders = Readonly<Record<string, string | readonly string[]>>;
+
+/**
+ * Refuses caller headers that natsbus or NATS own (`content-type`, `traceparent`, `tracestate`,
+ * `ce-*`, `Nats-*`, `Natsbus-*`, in any spelling), names that are not tokens and values with line
+ * breaks. Errors name the header, never the value.
+ */
+export function checkExtraHeaders(headers: ExtraHeaders): void {
+  for (const name of Object.keys(headers)) {
+    if (!TOKEN.test(name))
+      throw new PublishError('a PublishOptions.headers name is not a valid header name', 'invalid_header');
+    const lower = name.toLowerCase();
+    if (RESERVED_EXACT.has(lower) || RESERVED_PREFIXES.some((prefix) => lower.startsWith(prefix))) {
+      throw new PublishError(`header ${name} is reserved to natsbus and NATS`, 'reserved_header');
+    }
+    const value = headers[name];
+    const values = typeof value === 'string' ? [value] : value;
+    if (!Array.isArray(values) || values.some((v) => typeof v !== 'string' || LINE_BREAK.test(v))) {
+      throw new PublishError(`header ${name} must be a string (or strings) without line breaks`, 'invalid_header');
+    }
+  }
+}
