@@ -1,6 +1,7 @@
 import { TraceFlags, type Context } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { OtlpExportError } from './errors.ts';
 import type { TracingHealth } from './types.ts';
 
 /** Settings of the bounded batch processor (OTEL_BSP_*). */
@@ -10,6 +11,10 @@ export interface BatchSettings {
   maxQueueSize: number;
   maxExportBatchSize: number;
 }
+
+// Exporters cut their own request at exportTimeoutMs; this later backstop only catches one that never
+// calls back, so it never fires first and starts a second export while the first is still in flight.
+const BACKSTOP_GRACE_MS = 1000;
 
 /** Callbacks that turn export outcomes into tracing-health metrics. */
 export interface BatchObserver {
@@ -109,7 +114,7 @@ export class BoundedBatchSpanProcessor implements SpanProcessor {
     return new Promise<ExportResult>((resolve) => {
       const timer = setTimeout(
         () => resolve({ code: ExportResultCode.FAILED, error: new Error('export timed out') }),
-        this.settings.exportTimeoutMs,
+        this.settings.exportTimeoutMs + BACKSTOP_GRACE_MS,
       );
       timer.unref();
       try {
@@ -127,6 +132,7 @@ export class BoundedBatchSpanProcessor implements SpanProcessor {
 
 function errorType(error: Error | undefined): string {
   if (error === undefined) return 'export_failed';
+  if (error instanceof OtlpExportError) return error.errorType;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && /^[A-Z_]+$/.test(code)) return code;
   if (error.message === 'export timed out') return 'timeout';

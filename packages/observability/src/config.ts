@@ -1,4 +1,5 @@
 import type { ObservabilityOptions, MetricsExporterName, OtlpProtocol, TracesExporterName } from './types.ts';
+import { safeUrl } from './redact.ts';
 import { readBoolean, readEnum, readKeyValueList, readList, readNumber, readString, shown, warnOnce } from './env.ts';
 
 /** Every setting resolved once: environment over options over defaults. */
@@ -164,16 +165,6 @@ function isHttpUrl(value: string, name: string, fallback: string): boolean {
   } catch {
     // reported below
   }
-  warnOnce(`${name} is not an http(s) URL; using ${redactUrl(fallback)}`);
+  warnOnce(`${name} is not an http(s) URL; using ${safeUrl(fallback)}`);
   return false;
-}
-
-/** A URL without userinfo or query, safe to print. */
-export function redactUrl(value: string): string {
-  try {
-    const url = new URL(value);
-    return `${url.protocol}//${url.host}${url.pathname}`;
-  } catch {
-    return '<unparsable URL>';
-  }
 }

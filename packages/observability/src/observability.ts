@@ -5,10 +5,12 @@ import type { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { TracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { BoundedBatchSpanProcessor } from './batch-processor.ts';
 import { resolveConfig, type ResolvedConfig } from './config.ts';
+import { createDiagBridge } from './diag-bridge.ts';
 import { setConfigWarningSink } from './env.ts';
 import { createLogger, setLogger, type Logger } from './logger.ts';
 import { createMeterProvider, createTracingHealthObserver, setMetricsHandler } from './metrics.ts';
 import { createPropagator } from './propagators.ts';
+import { createRedactor, settingSecrets, urlSecrets } from './redact.ts';
 import { createResource } from './resource.ts';
 import { createSampler } from './sampler.ts';
 import { runShutdownHooks } from './shutdown-hooks.ts';
@@ -68,16 +70,18 @@ export function initObservability(options: ObservabilityOptions = {}): Observabi
 }
 
 function startSdk(config: ResolvedConfig, options: ObservabilityOptions, logger: Logger): Observability {
-  diag.setLogger(
-    {
-      error: (msg, ...args) => logger.error({ otel: args }, msg),
-      warn: (msg, ...args) => logger.warn({ otel: args }, msg),
-      info: (msg) => logger.info(msg),
-      debug: (msg) => logger.debug(msg),
-      verbose: (msg) => logger.trace(msg),
-    },
-    { logLevel: diagLevel(config.diagLevel), suppressOverrideMessage: true },
+  const redact = createRedactor(
+    settingSecrets(process.env, [
+      ...Object.values(config.otlp.headers),
+      ...Object.values(config.metricsOtlp.headers),
+      ...urlSecrets(config.otlp.url),
+      ...urlSecrets(config.metricsOtlp.url),
+    ]),
   );
+  diag.setLogger(createDiagBridge(logger, redact), {
+    logLevel: diagLevel(config.diagLevel),
+    suppressOverrideMessage: true,
+  });
   const resource = createResource(config.resourceAttributes);
   const meterProvider = createMeterProvider(config, resource);
   metrics.setGlobalMeterProvider(meterProvider);
@@ -85,7 +89,7 @@ function startSdk(config: ResolvedConfig, options: ObservabilityOptions, logger:
 
   const batchProcessors: BoundedBatchSpanProcessor[] = [];
   for (const name of config.tracesExporters) {
-    const exporter = createSpanExporter(name, config);
+    const exporter = createSpanExporter(name, config, logger, redact);
     if (exporter === undefined) continue;
     const holder: { processor?: BoundedBatchSpanProcessor } = {};
     const observer = createTracingHealthObserver(
