@@ -3,10 +3,10 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { onShutdown, recordError } from '@service-runtime/observability';
 import { resolveBusConfig } from './config.ts';
 import { deadLetterAfter, subscribeCore } from './core-subscriber.ts';
+import { CorePublish, checkPayloadSize, refusalError } from './core-publish.ts';
 import { completeEvent } from './envelope.ts';
 import { PublishError } from './errors.ts';
 import { checkExtraHeaders } from './event-checks.ts';
-import { busLogger } from './handler-context.ts';
 import { publishJetStream } from './jetstream-publish.ts';
 import { ensureStream } from './jetstream-streams.ts';
 import { consumeWith } from './jetstream-setup.ts';
@@ -44,9 +44,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
       ...(config.name ? { name: config.name } : {}),
     }));
   const externals = new SubjectPatterns(config.externalSubjects);
-  const queue = new PublishQueue(nc, (error, subject) =>
-    busLogger().error({ err: error, subject }, 'natsbus could not hand a queued message to NATS'),
-  );
+  const queue = new PublishQueue(nc);
   const shared = structuredHeaders();
   const subscriptions = new Set<BusSubscription>();
   let js: JetStreamClient | undefined;
@@ -118,10 +116,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
           publishOptions.headers,
         );
         if (span.isRecording()) span.setAttribute('messaging.message.body.size', out.body.length);
-        const maxPayload = nc.info?.max_payload;
-        if (maxPayload !== undefined && out.body.length > maxPayload) {
-          throw new PublishError(`message of ${out.body.length} bytes exceeds max_payload ${maxPayload}`, 'too_large');
-        }
+        checkPayloadSize(nc, out.body, out.headers);
         if (jetstreamPublish) {
           queue.flush();
           return publishJetStream(
@@ -141,20 +136,23 @@ export async function createBus(options: BusOptions): Promise<Bus> {
               return { id: event.id, stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
             },
             (error: unknown) => {
-              const err = new PublishError(
-                `JetStream publish to ${subject} failed: ${(error as Error)?.message}`,
-                'jetstream_publish_failed',
-                { cause: error },
-              );
+              const err =
+                error instanceof PublishError || `${(error as Error)?.message}`.includes('max_payload')
+                  ? refusalError(error, subject)
+                  : new PublishError(
+                      `JetStream publish to ${subject} failed: ${(error as Error)?.message}`,
+                      'jetstream_publish_failed',
+                      { cause: error },
+                    );
               recordError(span, err);
               span.end();
               throw err;
             },
           );
         }
-        const handedOver = queue.push<PublishResult>(subject, out.body, out.headers, { id: event.id });
-        span.end();
-        return handedOver;
+        const pending = new CorePublish(span, subject, event.id);
+        queue.push(subject, out.body, out.headers, pending);
+        return pending.promise;
       } catch (error) {
         recordError(span, error);
         span.end();

@@ -1,6 +1,7 @@
+import { SpanStatusCode } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PublishError } from '../src/index.ts';
-import { startFixture, type Fixture } from './fixture.ts';
+import { spansNamed, startFixture, uniqueSubject, type Fixture } from './fixture.ts';
 
 let fx: Fixture;
 beforeAll(async () => {
@@ -22,4 +23,63 @@ describe('publish refuses what NATS forbids', () => {
       expect(seen).toEqual([]);
     });
   }
+});
+
+describe('a publish result is reported only once it is true', () => {
+  it('a body that fits max_payload only without its headers is rejected: PublishError, ERROR span, nothing sent', async () => {
+    const bus = await fx.bus({ contentMode: 'binary' });
+    const subject = uniqueSubject('big');
+    const seen: number[] = [];
+    bus.connection.subscribe(subject, { callback: (_e, msg) => void seen.push(msg.data.length) });
+    await bus.flush();
+    const maxPayload = bus.connection.info!.max_payload;
+    const data = new Uint8Array(maxPayload - 10); // the ce-* header block is far over 10 bytes
+
+    const result = bus.publish(subject, { type: 't', id: 'too-big', data });
+    await expect(result).rejects.toBeInstanceOf(PublishError);
+    await expect(result).rejects.toMatchObject({ code: 'too_large' });
+    const span = spansNamed(fx.telemetry, `send ${subject}`).find(
+      (s) => s.attributes['cloudevents.event_id'] === 'too-big',
+    );
+    expect(span?.status.code).toBe(SpanStatusCode.ERROR);
+    expect(span?.attributes['error.type']).toBe('too_large');
+
+    await bus.publish(subject, { type: 't', data: new Uint8Array(10) });
+    await bus.flush();
+    expect(seen).toEqual([10]);
+  });
+
+  it('a structured-mode body that fits only without its content-type header is rejected the same way', async () => {
+    const bus = await fx.bus();
+    const maxPayload = bus.connection.info!.max_payload;
+    const result = bus.publish(uniqueSubject('big'), { type: 't', data: 'x'.repeat(maxPayload - 20) });
+    await expect(result).rejects.toMatchObject({ name: 'PublishError', code: 'too_large' });
+  });
+
+  it('a message nats.js refuses after publish() returned (connection closed first) rejects, span ERROR', async () => {
+    const bus = await fx.bus();
+    const subject = uniqueSubject('closing');
+    const result = bus.publish(subject, { type: 't', id: 'lost' });
+    await bus.connection.close(); // before the queued message reached nats.js
+    await expect(result).rejects.toMatchObject({ name: 'PublishError', code: 'closed' });
+    const span = spansNamed(fx.telemetry, `send ${subject}`)[0];
+    expect(span?.status.code).toBe(SpanStatusCode.ERROR);
+  });
+
+  it('resolves with the id once nats.js took it; every message of a burst arrives', async () => {
+    const bus = await fx.bus();
+    const subject = uniqueSubject('burst');
+    let received = 0;
+    bus.connection.subscribe(subject, { callback: () => void received++ });
+    await bus.flush();
+    const results = await Promise.all(
+      Array.from({ length: 600 }, (_, i) => bus.publish(subject, { type: 't', id: `b${i}` })),
+    );
+    expect(results.map((r) => r.id)).toEqual(Array.from({ length: 600 }, (_, i) => `b${i}`));
+    await bus.flush();
+    expect(received).toBe(600);
+    const ok = spansNamed(fx.telemetry, `send ${subject}`);
+    expect(ok).toHaveLength(600);
+    expect(ok.every((s) => s.status.code === SpanStatusCode.UNSET)).toBe(true);
+  });
 });
