@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { decodeTraceRequest } from './otlp-protobuf.ts';
-import type { OtlpAnyValue, OtlpAttributes, OtlpSpan } from './otlp-types.ts';
+import { decodeTraceJson, decodeTraceRequest } from '@service-runtime/trace-viewer';
+import type { OtlpSpan } from './otlp-types.ts';
 
 export type { OtlpSpan } from './otlp-types.ts';
 
@@ -58,7 +58,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     if (req.url?.startsWith('/v1/traces')) {
       try {
         const received = type.includes('json')
-          ? decodeJson(JSON.parse(body.toString('utf8')))
+          ? decodeTraceJson(JSON.parse(body.toString('utf8')))
           : decodeTraceRequest(body);
         spans.push(...received);
       } catch (error) {
@@ -115,78 +115,4 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     close,
     [Symbol.asyncDispose]: close,
   };
-}
-
-interface JsonKeyValue {
-  key: string;
-  value?: JsonAnyValue;
-}
-interface JsonAnyValue {
-  stringValue?: string;
-  boolValue?: boolean;
-  intValue?: number | string;
-  doubleValue?: number;
-  bytesValue?: string;
-  arrayValue?: { values?: JsonAnyValue[] };
-  kvlistValue?: { values?: JsonKeyValue[] };
-}
-
-function jsonValue(v: JsonAnyValue | undefined): OtlpAnyValue {
-  if (v === undefined) return null;
-  if (v.stringValue !== undefined) return v.stringValue;
-  if (v.boolValue !== undefined) return v.boolValue;
-  if (v.intValue !== undefined) return Number(v.intValue);
-  if (v.doubleValue !== undefined) return v.doubleValue;
-  if (v.bytesValue !== undefined) return v.bytesValue;
-  if (v.arrayValue !== undefined) return (v.arrayValue.values ?? []).map(jsonValue);
-  if (v.kvlistValue !== undefined) return jsonAttributes(v.kvlistValue.values);
-  return null;
-}
-
-function jsonAttributes(list: JsonKeyValue[] | undefined): OtlpAttributes {
-  const out: OtlpAttributes = {};
-  for (const kv of list ?? []) out[kv.key] = jsonValue(kv.value);
-  return out;
-}
-
-// OTLP/JSON carries ids as hex strings (the spec) — base64 from some encoders is converted too.
-function jsonId(id: string | undefined): string {
-  if (!id) return '';
-  return /^[0-9a-f]+$/i.test(id) ? id.toLowerCase() : Buffer.from(id, 'base64').toString('hex');
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the OTLP/JSON document is untyped input here.
-function decodeJson(doc: any): OtlpSpan[] {
-  const spans: OtlpSpan[] = [];
-  for (const rs of doc.resourceSpans ?? []) {
-    const resource = jsonAttributes(rs.resource?.attributes);
-    for (const ss of rs.scopeSpans ?? []) {
-      for (const s of ss.spans ?? []) {
-        spans.push({
-          traceId: jsonId(s.traceId),
-          spanId: jsonId(s.spanId),
-          parentSpanId: jsonId(s.parentSpanId),
-          traceState: s.traceState ?? '',
-          name: s.name,
-          kind: Number(s.kind ?? 0),
-          startTimeUnixNano: BigInt(s.startTimeUnixNano ?? 0),
-          endTimeUnixNano: BigInt(s.endTimeUnixNano ?? 0),
-          attributes: jsonAttributes(s.attributes),
-          events: (s.events ?? []).map((e: { name: string; attributes?: JsonKeyValue[] }) => ({
-            name: e.name,
-            attributes: jsonAttributes(e.attributes),
-          })),
-          links: (s.links ?? []).map((l: { traceId: string; spanId: string; attributes?: JsonKeyValue[] }) => ({
-            traceId: jsonId(l.traceId),
-            spanId: jsonId(l.spanId),
-            attributes: jsonAttributes(l.attributes),
-          })),
-          status: { code: Number(s.status?.code ?? 0), message: s.status?.message ?? '' },
-          resource,
-          scope: ss.scope?.name ?? '',
-        });
-      }
-    }
-  }
-  return spans;
 }

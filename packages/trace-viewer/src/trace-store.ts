@@ -1,0 +1,206 @@
+import type { OtlpLogRecord, OtlpSpan } from './otlp-types.ts';
+
+/** How much the in-memory store keeps; past these the oldest traces (least recently updated) go first. */
+export interface TraceStoreLimits {
+  /** Traces kept. Default 1000. */
+  maxTraces: number;
+  /** Spans kept per trace; later spans of a full trace are dropped and counted. Default 5000. */
+  maxSpansPerTrace: number;
+  /** Log records kept per trace; later ones are dropped and counted. Default 5000. */
+  maxLogsPerTrace: number;
+}
+
+/** The store's built-in limits. */
+export const DEFAULT_STORE_LIMITS: TraceStoreLimits = {
+  maxTraces: 1000,
+  maxSpansPerTrace: 5000,
+  maxLogsPerTrace: 5000,
+};
+
+/** One line of the trace list. */
+export interface TraceSummary {
+  traceId: string;
+  /** Name of the root span (the earliest span whose parent is not in the trace). */
+  rootName: string;
+  rootService: string;
+  services: string[];
+  spanCount: number;
+  logCount: number;
+  startTimeUnixNano: bigint;
+  durationNanos: bigint;
+  /** Some span has status ERROR. */
+  error: boolean;
+}
+
+/** What the store dropped to stay bounded. */
+export interface TraceStoreStats {
+  traces: number;
+  evictedTraces: number;
+  droppedSpans: number;
+  droppedLogs: number;
+  /** Log records without a trace id: the viewer shows logs beside spans only. */
+  untracedLogs: number;
+}
+
+/** A filter of {@link TraceStore.list}; every given part must match. */
+export interface TraceFilter {
+  service?: string;
+  errorsOnly?: boolean;
+  /** Case-insensitive text in the trace id, a span name or a service name. */
+  text?: string;
+}
+
+/** One stored trace: its spans (by span id) and log records in arrival order. */
+export interface StoredTrace {
+  readonly traceId: string;
+  readonly spans: Map<string, OtlpSpan>;
+  readonly logs: OtlpLogRecord[];
+}
+
+const HEX_ID = /^[0-9a-f]+$/;
+const serviceOf = (span: { resource: Record<string, unknown> }) => String(span.resource['service.name'] ?? '');
+
+/** A bounded in-memory store of traces and their logs, with change notifications for live pages. */
+export class TraceStore {
+  readonly limits: TraceStoreLimits;
+  // Map order is the eviction order: a trace moves to the end whenever it receives something.
+  private readonly traces = new Map<string, StoredTrace>();
+  private readonly listeners = new Set<(traceIds: string[]) => void>();
+  private readonly counters = { evictedTraces: 0, droppedSpans: 0, droppedLogs: 0, untracedLogs: 0 };
+
+  constructor(limits: Partial<TraceStoreLimits> = {}) {
+    this.limits = { ...DEFAULT_STORE_LIMITS, ...limits };
+  }
+
+  /** Adds spans (a span id seen again replaces the earlier copy); returns the trace ids changed. */
+  addSpans(spans: readonly OtlpSpan[]): string[] {
+    const changed = new Set<string>();
+    for (const span of spans) {
+      if (!HEX_ID.test(span.traceId) || !HEX_ID.test(span.spanId)) {
+        this.counters.droppedSpans++;
+        continue;
+      }
+      const trace = this.touch(span.traceId);
+      if (!trace.spans.has(span.spanId) && trace.spans.size >= this.limits.maxSpansPerTrace) {
+        this.counters.droppedSpans++;
+        continue;
+      }
+      trace.spans.set(span.spanId, span);
+      changed.add(span.traceId);
+    }
+    return this.changed(changed);
+  }
+
+  /** Adds log records; those without a trace id are only counted. Returns the trace ids changed. */
+  addLogs(logs: readonly OtlpLogRecord[]): string[] {
+    const changed = new Set<string>();
+    for (const log of logs) {
+      if (!HEX_ID.test(log.traceId) || /^0+$/.test(log.traceId)) {
+        this.counters.untracedLogs++;
+        continue;
+      }
+      const trace = this.touch(log.traceId);
+      if (trace.logs.length >= this.limits.maxLogsPerTrace) {
+        this.counters.droppedLogs++;
+        continue;
+      }
+      trace.logs.push(log);
+      changed.add(log.traceId);
+    }
+    return this.changed(changed);
+  }
+
+  get(traceId: string): StoredTrace | undefined {
+    return this.traces.get(traceId);
+  }
+
+  /** Traces with at least one span, newest (latest start) first. */
+  list(filter: TraceFilter = {}): TraceSummary[] {
+    const text = filter.text?.trim().toLowerCase() || undefined;
+    const out: TraceSummary[] = [];
+    for (const trace of this.traces.values()) {
+      if (trace.spans.size === 0) continue;
+      const summary = summarize(trace);
+      if (filter.service && !summary.services.includes(filter.service)) continue;
+      if (filter.errorsOnly && !summary.error) continue;
+      if (text !== undefined && !matchesText(trace, summary, text)) continue;
+      out.push(summary);
+    }
+    return out.sort((a, b) => (a.startTimeUnixNano < b.startTimeUnixNano ? 1 : -1));
+  }
+
+  /** Every service name seen in a stored span, sorted. */
+  services(): string[] {
+    const names = new Set<string>();
+    for (const trace of this.traces.values()) for (const span of trace.spans.values()) names.add(serviceOf(span));
+    return [...names].sort();
+  }
+
+  stats(): TraceStoreStats {
+    return { traces: this.traces.size, ...this.counters };
+  }
+
+  /** Calls `listener` with the trace ids changed by each add; returns the unsubscribe function. */
+  subscribe(listener: (traceIds: string[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private touch(traceId: string): StoredTrace {
+    let trace = this.traces.get(traceId);
+    if (trace !== undefined) {
+      this.traces.delete(traceId);
+      this.traces.set(traceId, trace);
+      return trace;
+    }
+    trace = { traceId, spans: new Map(), logs: [] };
+    this.traces.set(traceId, trace);
+    while (this.traces.size > this.limits.maxTraces) {
+      const oldest = this.traces.keys().next().value!;
+      this.traces.delete(oldest);
+      this.counters.evictedTraces++;
+    }
+    return trace;
+  }
+
+  private changed(ids: Set<string>): string[] {
+    const list = [...ids].filter((id) => this.traces.has(id));
+    if (list.length > 0) for (const listener of this.listeners) listener(list);
+    return list;
+  }
+}
+
+function summarize(trace: StoredTrace): TraceSummary {
+  let root: OtlpSpan | undefined;
+  let start: bigint | undefined;
+  let end = 0n;
+  let error = false;
+  const services = new Set<string>();
+  for (const span of trace.spans.values()) {
+    services.add(serviceOf(span));
+    if (start === undefined || span.startTimeUnixNano < start) start = span.startTimeUnixNano;
+    if (span.endTimeUnixNano > end) end = span.endTimeUnixNano;
+    if (span.status.code === 2) error = true;
+    const isRoot = span.parentSpanId === '' || !trace.spans.has(span.parentSpanId);
+    if (isRoot && (root === undefined || span.startTimeUnixNano < root.startTimeUnixNano)) root = span;
+  }
+  const first = start ?? 0n;
+  return {
+    traceId: trace.traceId,
+    rootName: root?.name ?? '',
+    rootService: root === undefined ? '' : serviceOf(root),
+    services: [...services].sort(),
+    spanCount: trace.spans.size,
+    logCount: trace.logs.length,
+    startTimeUnixNano: first,
+    durationNanos: end > first ? end - first : 0n,
+    error,
+  };
+}
+
+function matchesText(trace: StoredTrace, summary: TraceSummary, text: string): boolean {
+  if (trace.traceId.includes(text)) return true;
+  if (summary.services.some((s) => s.toLowerCase().includes(text))) return true;
+  for (const span of trace.spans.values()) if (span.name.toLowerCase().includes(text)) return true;
+  return false;
+}

@@ -1,0 +1,98 @@
+import { readFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { bigintAsString, traceJson } from './trace-json.ts';
+import type { TraceStore } from './trace-store.ts';
+
+/** The page's files: plain HTML, CSS and JavaScript shipped with the package, no CDN, no build step. */
+const WEB_DIR = new URL('../web/', import.meta.url);
+const ASSETS: Record<string, { file: string; type: string }> = {
+  '/assets/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/assets/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+};
+const TRACE_PATH = /^\/traces\/([0-9a-f]{32})$/;
+const API_TRACE_PATH = /^\/api\/traces\/([0-9a-f]{32})$/;
+/** Live pages get the changed trace ids at most this often. */
+const PUSH_INTERVAL_MS = 250;
+
+function json(res: ServerResponse, status: number, value: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(value, bigintAsString));
+}
+
+/** The web page and its JSON API: trace list, one trace, live change events (SSE). */
+export function createWebHandler(store: TraceStore): {
+  handle: (req: IncomingMessage, res: ServerResponse) => void;
+  close: () => void;
+} {
+  const clients = new Set<ServerResponse>();
+  let pending = new Set<string>();
+  const flush = setInterval(() => {
+    if (pending.size === 0) return;
+    const data = `event: traces\ndata: ${JSON.stringify([...pending])}\n\n`;
+    pending = new Set();
+    for (const client of clients) client.write(data);
+  }, PUSH_INTERVAL_MS);
+  flush.unref();
+  const unsubscribe = store.subscribe((ids) => {
+    if (clients.size > 0) for (const id of ids) pending.add(id);
+  });
+
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    serve(req, res).catch((error: unknown) => {
+      if (!res.headersSent) json(res, 500, { error: error instanceof Error ? error.message : String(error) });
+      else res.destroy();
+    });
+  };
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'GET only' });
+    if (path === '/' || TRACE_PATH.test(path)) return sendFile(res, 'index.html', 'text/html; charset=utf-8');
+    const asset = ASSETS[path];
+    if (asset !== undefined) return sendFile(res, asset.file, asset.type);
+    if (path === '/api/traces') {
+      const traces = store.list({
+        service: url.searchParams.get('service') || undefined,
+        errorsOnly: url.searchParams.get('error') === '1',
+        text: url.searchParams.get('q') || undefined,
+      });
+      return json(res, 200, { traces, services: store.services(), stats: store.stats() });
+    }
+    const match = API_TRACE_PATH.exec(path);
+    if (match !== null) {
+      const trace = store.get(match[1]!);
+      return trace === undefined || trace.spans.size === 0
+        ? json(res, 404, { error: 'trace not (or no longer) in the viewer' })
+        : json(res, 200, traceJson(trace, store));
+    }
+    if (path === '/api/events') {
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+      });
+      res.write(': connected\n\n');
+      clients.add(res);
+      req.once('close', () => clients.delete(res));
+      return;
+    }
+    json(res, 404, { error: 'not found' });
+  }
+
+  return {
+    handle,
+    close: () => {
+      clearInterval(flush);
+      unsubscribe();
+      for (const client of clients) client.end();
+      clients.clear();
+    },
+  };
+}
+
+async function sendFile(res: ServerResponse, file: string, type: string): Promise<void> {
+  const body = await readFile(new URL(file, WEB_DIR));
+  res.writeHead(200, { 'content-type': type, 'cache-control': 'no-cache' });
+  res.end(body);
+}

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import type { OtlpLogRecord, OtlpSpan } from '../src/otlp-types.ts';
+import { TraceStore } from '../src/trace-store.ts';
+
+let next = 1;
+const id = (length: number) => (next++).toString(16).padStart(length, '0');
+
+function span(traceId: string, fields: Partial<OtlpSpan> = {}): OtlpSpan {
+  return {
+    traceId,
+    spanId: id(16),
+    parentSpanId: '',
+    traceState: '',
+    name: 'GET /',
+    kind: 2,
+    startTimeUnixNano: 1_000n,
+    endTimeUnixNano: 2_000n,
+    attributes: {},
+    events: [],
+    links: [],
+    status: { code: 0, message: '' },
+    resource: { 'service.name': 'gateway' },
+    scope: 'test',
+    ...fields,
+  };
+}
+
+function log(traceId: string, spanId: string): OtlpLogRecord {
+  const base = { severityNumber: 9, severityText: 'INFO', attributes: {}, resource: {}, scope: '' };
+  return { traceId, spanId, timeUnixNano: 1_500n, body: 'hello', ...base };
+}
+
+describe('TraceStore', () => {
+  it('lists traces newest first with root name, services, span count, duration and error mark', () => {
+    const store = new TraceStore();
+    const [older, newer] = [id(32), id(32)];
+    const root = span(older, { name: 'POST /orders', startTimeUnixNano: 100n, endTimeUnixNano: 900n });
+    store.addSpans([
+      span(older, { name: 'process order.created', parentSpanId: root.spanId, resource: { 'service.name': 'worker' } }),
+      root,
+      span(newer, { startTimeUnixNano: 5_000n, endTimeUnixNano: 5_010n, status: { code: 2, message: 'x' } }),
+    ]);
+    expect(store.list().map((t) => [t.traceId, t.rootName, t.services, t.spanCount, t.durationNanos, t.error])).toEqual(
+      [
+        [newer, 'GET /', ['gateway'], 1, 10n, true],
+        [older, 'POST /orders', ['gateway', 'worker'], 2, 1_900n, false],
+      ],
+    );
+  });
+
+  it('filters by service, by error and by text in span names, services and the trace id', () => {
+    const store = new TraceStore();
+    const [a, b] = [id(32), id(32)];
+    store.addSpans([
+      span(a, { name: 'POST /invoices', resource: { 'service.name': 'billing' } }),
+      span(b, { status: { code: 2, message: '' } }),
+    ]);
+    const ids = (filter: Parameters<TraceStore['list']>[0]) => store.list(filter).map((t) => t.traceId);
+    expect(ids({ service: 'billing' })).toEqual([a]);
+    expect(ids({ errorsOnly: true })).toEqual([b]);
+    expect(ids({ text: 'INVOICES' })).toEqual([a]);
+    expect(ids({ text: b.slice(-6) })).toEqual([b]);
+    expect(ids({ text: 'nothing like it' })).toEqual([]);
+    expect(store.services()).toEqual(['billing', 'gateway']);
+  });
+
+  it('evicts the least recently updated trace past maxTraces and counts it', () => {
+    const store = new TraceStore({ maxTraces: 2 });
+    const [a, b, c] = [id(32), id(32), id(32)];
+    store.addSpans([span(a)]);
+    store.addSpans([span(b)]);
+    store.addLogs([log(a, id(16))]); // a is touched again: b is now the oldest
+    store.addSpans([span(c)]);
+    expect(store.get(b)).toBeUndefined();
+    expect(store.get(a)).toBeDefined();
+    expect(store.stats()).toMatchObject({ traces: 2, evictedTraces: 1 });
+  });
+
+  it('keeps at most maxSpansPerTrace spans and maxLogsPerTrace logs per trace, counting the rest', () => {
+    const store = new TraceStore({ maxSpansPerTrace: 2, maxLogsPerTrace: 1 });
+    const t = id(32);
+    const first = span(t);
+    store.addSpans([first, span(t), span(t)]);
+    store.addSpans([{ ...first, name: 'renamed' }]); // a span seen again replaces its copy
+    store.addLogs([log(t, first.spanId), log(t, first.spanId), log('', '')]);
+    expect(store.get(t)!.spans.size).toBe(2);
+    expect(store.get(t)!.spans.get(first.spanId)!.name).toBe('renamed');
+    expect(store.get(t)!.logs).toHaveLength(1);
+    expect(store.stats()).toMatchObject({ droppedSpans: 1, droppedLogs: 1, untracedLogs: 1 });
+  });
+
+  it('tells subscribers which traces changed', () => {
+    const store = new TraceStore();
+    const seen: string[][] = [];
+    const unsubscribe = store.subscribe((ids) => seen.push(ids));
+    const t = id(32);
+    store.addSpans([span(t), span('not-hex')]);
+    unsubscribe();
+    store.addSpans([span(t)]);
+    expect(seen).toEqual([[t]]);
+  });
+});

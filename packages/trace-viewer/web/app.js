@@ -1,0 +1,371 @@
+// The trace viewer's page: plain JavaScript served by the viewer itself (no build step, no CDN).
+// Routes: `/` the trace list, `/traces/<trace id>#span-<span id>` one trace with one span selected.
+/* global document, window, location, history, EventSource, URLSearchParams, setTimeout, clearTimeout */
+
+const app = document.getElementById('app');
+const KINDS = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
+const ERROR = 2;
+
+/** Builds an element; strings become text nodes (never HTML: span names come from services). */
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === false) continue;
+    if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
+    else if (key === 'style') Object.assign(node.style, value);
+    else node.setAttribute(key, value === true ? '' : String(value));
+  }
+  for (const child of children.flat()) if (child !== undefined && child !== null) node.append(child);
+  return node;
+}
+
+function color(service) {
+  let hash = 0;
+  for (const c of service) hash = (hash * 31 + c.charCodeAt(0)) >>> 0;
+  return `hsl(${hash % 360} 55% 42%)`;
+}
+
+const badge = (service) => el('span', { class: 'service', style: { background: color(service) } }, service || '?');
+const duration = (nanos) => {
+  const ms = Number(BigInt(nanos)) / 1e6;
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
+};
+const clock = (nanos) => new Date(Number(BigInt(nanos) / 1000000n)).toLocaleTimeString();
+const text = (value) => (typeof value === 'string' ? value : JSON.stringify(value));
+const severityClass = (n) => (n >= 17 ? 'sev-error' : n >= 13 ? 'sev-warn' : undefined);
+
+async function getJson(url) {
+  const response = await fetch(url, { cache: 'no-store' });
+  return { status: response.status, body: await response.json() };
+}
+
+let onLiveChange = () => undefined;
+const live = new EventSource('/api/events');
+live.addEventListener('open', () => (document.getElementById('live').textContent = 'live'));
+live.addEventListener('error', () => (document.getElementById('live').textContent = 'reconnecting…'));
+live.addEventListener('traces', (event) => onLiveChange(JSON.parse(event.data)));
+
+function debounce(fn, ms) {
+  let timer;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
+}
+
+// ── the list ────────────────────────────────────────────────────────────────────────────────
+async function showList() {
+  const params = new URLSearchParams(location.search);
+  const service = el('select', { name: 'service' }, el('option', { value: '' }, 'all services'));
+  const errors = el('input', { type: 'checkbox', name: 'error', checked: params.get('error') === '1' });
+  const query = el('input', {
+    type: 'search',
+    name: 'q',
+    placeholder: 'trace id, span or service name',
+    value: params.get('q') ?? '',
+  });
+  const table = el('tbody');
+  const count = el('span', { class: 'note' });
+  const form = el(
+    'form',
+    { class: 'filters', onsubmit: (e) => e.preventDefault() },
+    service,
+    el('label', {}, errors, ' errors only'),
+    query,
+    count,
+  );
+  app.replaceChildren(
+    form,
+    el(
+      'table',
+      { class: 'traces' },
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          ['started', 'root span', 'services', 'spans', 'duration', ''].map((h) => el('th', {}, h)),
+        ),
+      ),
+      table,
+    ),
+  );
+
+  const load = async () => {
+    const filter = new URLSearchParams();
+    if (service.value) filter.set('service', service.value);
+    if (errors.checked) filter.set('error', '1');
+    if (query.value.trim()) filter.set('q', query.value.trim());
+    history.replaceState(null, '', filter.size ? `/?${filter}` : '/');
+    const { body } = await getJson(`/api/traces?${filter}`);
+    const wanted = service.value || params.get('service') || '';
+    service.replaceChildren(
+      el('option', { value: '' }, 'all services'),
+      ...body.services.map((s) => el('option', { value: s, selected: s === wanted }, s)),
+    );
+    count.textContent = `${body.traces.length} traces · ${body.stats.evictedTraces} evicted`;
+    table.replaceChildren(
+      ...(body.traces.length
+        ? body.traces.map(traceRow)
+        : [
+            el(
+              'tr',
+              {},
+              el('td', { colspan: 6, class: 'empty' }, 'No traces yet. Send OTLP/HTTP here and they appear live.'),
+            ),
+          ]),
+    );
+  };
+  for (const input of [service, errors]) input.addEventListener('change', load);
+  query.addEventListener('input', debounce(load, 200));
+  onLiveChange = debounce(load, 100);
+  await load();
+}
+
+function traceRow(t) {
+  return el(
+    'tr',
+    { 'data-trace-id': t.traceId },
+    el('td', { class: 'mono' }, clock(t.startTimeUnixNano)),
+    el('td', {}, el('a', { href: `/traces/${t.traceId}` }, t.rootName || '(no root span)')),
+    el('td', {}, t.services.map(badge)),
+    el('td', {}, String(t.spanCount)),
+    el('td', {}, duration(t.durationNanos)),
+    el('td', {}, t.error ? el('span', { class: 'error-mark', title: 'a span has status ERROR' }, '✖ error') : ''),
+  );
+}
+
+// ── one trace ───────────────────────────────────────────────────────────────────────────────
+async function showTrace(traceId) {
+  const { status, body } = await getJson(`/api/traces/${traceId}`);
+  if (status !== 200) {
+    app.replaceChildren(
+      el(
+        'p',
+        { class: 'empty' },
+        `Trace ${traceId} is not in the viewer (not received yet, or evicted). `,
+        el('a', { href: '/' }, 'All traces'),
+      ),
+    );
+    onLiveChange = (ids) => ids.includes(traceId) && showTrace(traceId);
+    return;
+  }
+  const spans = body.spans;
+  const byId = new Map(spans.map((s) => [s.spanId, s]));
+  const children = new Map();
+  const roots = [];
+  for (const s of spans) {
+    if (s.parentSpanId && byId.has(s.parentSpanId))
+      children.set(s.parentSpanId, [...(children.get(s.parentSpanId) ?? []), s]);
+    else roots.push(s);
+  }
+  const ordered = [];
+  const visit = (s, depth) => {
+    ordered.push({ span: s, depth });
+    for (const child of children.get(s.spanId) ?? []) visit(child, depth + 1);
+  };
+  roots.forEach((r) => visit(r, 0));
+  const start = spans.reduce(
+    (m, s) => (BigInt(s.startTimeUnixNano) < m ? BigInt(s.startTimeUnixNano) : m),
+    BigInt(spans[0].startTimeUnixNano),
+  );
+  const end = spans.reduce((m, s) => (BigInt(s.endTimeUnixNano) > m ? BigInt(s.endTimeUnixNano) : m), 0n);
+  const total = Number(end - start) || 1;
+  const services = [...new Set(spans.map((s) => s.service))];
+
+  const details = el('aside', { class: 'details' });
+  const rows = ordered.map(({ span, depth }) => spanRow(span, depth, start, total));
+  const select = (spanId) => {
+    const span = byId.get(spanId) ?? roots[0];
+    for (const row of rows) row.classList.toggle('selected', row.dataset.spanId === span.spanId);
+    details.replaceChildren(...spanDetails(span));
+    return span;
+  };
+  const fromHash = () => {
+    const span = select(location.hash.replace('#span-', ''));
+    document.getElementById(`span-${span.spanId}`)?.scrollIntoView({ block: 'nearest' });
+  };
+  const root = roots[0];
+  app.replaceChildren(
+    el(
+      'div',
+      { class: 'trace-head' },
+      el('h1', {}, `${root.service}: ${root.name}`),
+      el(
+        'div',
+        { class: 'meta' },
+        el('span', { class: 'mono' }, traceId),
+        ` · ${duration(end - start)} · ${spans.length} spans · `,
+        services.map(badge),
+        spans.some((s) => s.status.code === ERROR) ? el('span', { class: 'error-mark' }, ' ✖ error') : '',
+      ),
+    ),
+    el(
+      'div',
+      { class: 'layout' },
+      el(
+        'div',
+        {
+          class: 'waterfall',
+          onclick: (e) => {
+            const row = e.target.closest('.span-row');
+            if (!row || e.target.closest('a')) return;
+            history.replaceState(null, '', `#span-${row.dataset.spanId}`);
+            select(row.dataset.spanId);
+          },
+        },
+        rows,
+      ),
+      details,
+    ),
+    body.logs.length ? el('section', {}, el('h3', {}, 'Log lines whose span is not here'), logList(body.logs)) : '',
+  );
+  window.onhashchange = fromHash;
+  fromHash();
+  onLiveChange = (ids) => ids.includes(traceId) && showTrace(traceId);
+}
+
+function spanRow(span, depth, start, total) {
+  const offset = (Number(BigInt(span.startTimeUnixNano) - start) / total) * 100;
+  const width = (Number(BigInt(span.endTimeUnixNano) - BigInt(span.startTimeUnixNano)) / total) * 100;
+  const failed = span.status.code === ERROR;
+  return el(
+    'div',
+    { class: 'span-row', id: `span-${span.spanId}`, 'data-span-id': span.spanId },
+    el(
+      'div',
+      { class: 'span-label', style: { paddingLeft: `${depth * 14}px` } },
+      badge(span.service),
+      span.name,
+      el('span', { class: 'kind' }, KINDS[span.kind] ?? span.kind),
+      failed ? el('span', { class: 'error-mark' }, ' ✖') : '',
+    ),
+    el(
+      'div',
+      { class: 'bar-track' },
+      el('div', {
+        class: 'bar',
+        style: {
+          left: `${offset}%`,
+          width: `${Math.max(width, 0.2)}%`,
+          background: failed ? 'var(--error)' : color(span.service),
+        },
+      }),
+    ),
+    el('div', { class: 'duration' }, duration(BigInt(span.endTimeUnixNano) - BigInt(span.startTimeUnixNano))),
+    span.logs.length
+      ? el(
+          'ul',
+          { class: 'span-logs' },
+          span.logs.map((log) =>
+            el(
+              'li',
+              { class: severityClass(log.severityNumber), style: { paddingLeft: `${depth * 14 + 8}px` } },
+              `${clock(log.timeUnixNano)} ${log.severityText || ''} ${text(log.body)}`,
+            ),
+          ),
+        )
+      : '',
+  );
+}
+
+function kvTable(attributes) {
+  const entries = Object.entries(attributes);
+  return entries.length
+    ? el(
+        'table',
+        { class: 'kv' },
+        entries.map(([k, v]) => el('tr', {}, el('td', {}, k), el('td', { class: 'mono' }, text(v)))),
+      )
+    : el('p', { class: 'note' }, 'none');
+}
+
+function logList(logs) {
+  return el(
+    'ul',
+    { class: 'log-lines' },
+    logs.map((log) =>
+      el(
+        'li',
+        { class: severityClass(log.severityNumber) },
+        el('span', { class: 'mono' }, `${clock(log.timeUnixNano)} ${log.severityText || ''} `),
+        text(log.body),
+        Object.keys(log.attributes).length ? kvTable(log.attributes) : '',
+      ),
+    ),
+  );
+}
+
+function spanDetails(span) {
+  const exceptions = span.events.filter((e) => e.name === 'exception');
+  const others = span.events.filter((e) => e.name !== 'exception');
+  return [
+    el('h2', {}, badge(span.service), span.name),
+    kvTable({
+      kind: KINDS[span.kind] ?? span.kind,
+      status: ['UNSET', 'OK', 'ERROR'][span.status.code] ?? span.status.code,
+      ...(span.status.message ? { 'status message': span.status.message } : {}),
+      duration: duration(BigInt(span.endTimeUnixNano) - BigInt(span.startTimeUnixNano)),
+      'span id': span.spanId,
+      'parent span id': span.parentSpanId || '(root)',
+      scope: span.scope,
+    }),
+    exceptions.length
+      ? [
+          el('h3', {}, 'Exception'),
+          exceptions.map((e) =>
+            el(
+              'div',
+              { class: 'exception' },
+              el('strong', {}, text(e.attributes['exception.type'] ?? 'Error')),
+              ': ',
+              text(e.attributes['exception.message'] ?? ''),
+              e.attributes['exception.stacktrace'] ? el('pre', {}, text(e.attributes['exception.stacktrace'])) : '',
+            ),
+          ),
+        ]
+      : '',
+    el('h3', {}, `Links (${span.links.length})`),
+    span.links.length
+      ? el(
+          'ul',
+          { class: 'links' },
+          span.links.map((link) =>
+            el(
+              'li',
+              {},
+              el(
+                'a',
+                { href: `/traces/${link.traceId}#span-${link.spanId}`, class: 'span-link' },
+                link.target
+                  ? `→ ${link.target.service}: ${link.target.name}`
+                  : `→ span ${link.spanId} (not in the viewer)`,
+              ),
+              link.traceId !== span.traceId
+                ? el('span', { class: 'note' }, ` in trace ${link.traceId.slice(0, 8)}…`)
+                : '',
+              Object.keys(link.attributes).length ? kvTable(link.attributes) : '',
+            ),
+          ),
+        )
+      : el('p', { class: 'note' }, 'none'),
+    el('h3', {}, `Log lines (${span.logs.length})`),
+    span.logs.length ? logList(span.logs) : el('p', { class: 'note' }, 'none'),
+    el('h3', {}, 'Attributes'),
+    kvTable(span.attributes),
+    others.length
+      ? [
+          el('h3', {}, 'Events'),
+          others.map((e) =>
+            el('div', {}, el('strong', {}, e.name), ` ${clock(e.timeUnixNano)}`, kvTable(e.attributes)),
+          ),
+        ]
+      : '',
+    el('h3', {}, 'Resource'),
+    kvTable(span.resource),
+  ];
+}
+
+const match = /^\/traces\/([0-9a-f]{32})$/.exec(location.pathname);
+await (match ? showTrace(match[1]) : showList());
