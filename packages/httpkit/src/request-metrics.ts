@@ -8,9 +8,17 @@ import {
   ERROR_TYPE_ABORTED,
 } from './semconv.ts';
 
+/** Past this many distinct sets, new ones are built per request instead of kept. */
+const MAX_CACHED_SETS = 2000;
+const ABORTED = -1;
+// method → route → status (ABORTED for aborted requests) → the frozen attribute set.
+const sets = new Map<string, Map<string | undefined, Map<number, Attributes>>>();
+let cachedSets = 0;
+
 /**
  * Records one request in `http.server.request.duration` by method, route template and status code
  * (never the raw path); `error.type` is the status for 5xx and `aborted` when the client went away.
+ * Each attribute set is built once and reused: a request pays three map lookups, not an object.
  */
 export function recordDuration(
   method: string,
@@ -19,6 +27,23 @@ export function recordDuration(
   aborted: boolean,
   seconds: number,
 ): void {
+  const key = aborted ? ABORTED : status;
+  let byRoute = sets.get(method);
+  let byStatus = byRoute?.get(route);
+  let attributes = byStatus?.get(key);
+  if (attributes === undefined) {
+    attributes = durationAttributes(method, route, status, aborted);
+    if (cachedSets < MAX_CACHED_SETS) {
+      if (byRoute === undefined) sets.set(method, (byRoute = new Map()));
+      if (byStatus === undefined) byRoute.set(route, (byStatus = new Map()));
+      byStatus.set(key, attributes);
+      cachedSets++;
+    }
+  }
+  durationHistogram().record(seconds, attributes);
+}
+
+function durationAttributes(method: string, route: string | undefined, status: number, aborted: boolean): Attributes {
   const attributes: Attributes = { [ATTR_HTTP_REQUEST_METHOD]: method };
   if (route !== undefined) attributes[ATTR_HTTP_ROUTE] = route;
   if (aborted) attributes[ATTR_ERROR_TYPE] = ERROR_TYPE_ABORTED;
@@ -26,5 +51,5 @@ export function recordDuration(
     attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = status;
     if (status >= 500) attributes[ATTR_ERROR_TYPE] = String(status);
   }
-  durationHistogram().record(seconds, attributes);
+  return Object.freeze(attributes);
 }

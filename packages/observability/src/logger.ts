@@ -1,6 +1,7 @@
 import pino, { type DestinationStream, type LevelWithSilent, type Logger } from 'pino';
 import { readString, shown, warnOnce } from './env.ts';
 import { stdoutDestination } from './log-destination.ts';
+import { registerOwnLogger } from './log-line.ts';
 import { getTraceIds } from './trace-ids.ts';
 
 export type { Logger };
@@ -27,7 +28,9 @@ export function createLogger(
     formatters: { level: (label: string) => ({ level: label }) },
     mixin: traceIdsUnlessGiven,
   };
-  return pino(options, bindings.destination ?? stdoutDestination());
+  const logger = pino(options, bindings.destination ?? stdoutDestination());
+  registerOwnLogger(logger);
+  return logger;
 }
 
 let lastMs = -1;
