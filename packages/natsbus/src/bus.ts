@@ -162,7 +162,15 @@ export async function createBus(options: BusOptions): Promise<Bus> {
 
     subscribe(subject, handler, opts = {}) {
       const processor = processorFor(subject, opts.queue, opts as HandlerOptions, handler as EventHandler);
-      return track(subscribeCore(nc, subject, opts.queue, processor, deadLetterAfter(nc, opts.deadLetterSubject)));
+      return track(
+        subscribeCore(
+          nc,
+          subject,
+          opts.queue,
+          processor,
+          deadLetterAfter(nc, opts.deadLetterSubject, opts.queue ?? subject),
+        ),
+      );
     },
 
     request(subject, input, opts = {}) {
@@ -182,7 +190,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
         opts as HandlerOptions,
         replyingHandler(deps, handler as never),
       );
-      const dead = deadLetterAfter(nc, opts.deadLetterSubject);
+      const dead = deadLetterAfter(nc, opts.deadLetterSubject, opts.queue ?? subject);
       const failed = replyOnFailure(deps);
       return track(
         subscribeCore(

@@ -1,6 +1,6 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { CoreMessage } from './core-message.ts';
-import { publishDeadLetter } from './dead-letter.ts';
+import { publishDeadLetter, type DeadLetterTarget } from './dead-letter.ts';
 import type { RawMessage } from './internal-types.ts';
 import type { MessageProcessor, Outcome } from './message-processor.ts';
 import type { BusSubscription } from './types.ts';
@@ -67,17 +67,15 @@ export function subscribeCore(
 }
 
 /** The usual `after`: failed or refused messages go to the dead-letter subject when there is one. */
-export function deadLetterAfter(nc: NatsConnection, deadLetterSubject: string | undefined): AfterMessage {
+export function deadLetterAfter(
+  nc: NatsConnection,
+  deadLetterSubject: string | undefined,
+  subscription: string,
+): AfterMessage {
+  if (deadLetterSubject === undefined) return () => undefined;
+  const target: DeadLetterTarget = { nc, js: undefined, subject: deadLetterSubject, consumer: subscription };
   return (_msg, raw, outcome) => {
-    if (outcome.ok || deadLetterSubject === undefined) return;
-    void publishDeadLetter(
-      nc,
-      undefined,
-      deadLetterSubject,
-      raw,
-      outcome.reason,
-      outcome.error.message,
-      outcome.spanContext,
-    );
+    if (outcome.ok) return;
+    void publishDeadLetter(target, raw, outcome.reason, outcome.error.message, outcome.spanContext);
   };
 }

@@ -11,21 +11,36 @@ import {
   HEADER_ORIGINAL_SEQUENCE,
   HEADER_ORIGINAL_STREAM,
   HEADER_ORIGINAL_SUBJECT,
+  HEADER_ORIGINAL_CONSUMER,
+  HEADER_ORIGINAL_MSG_ID,
+  ATTR_NATSBUS_DEAD_LETTER_DUPLICATE,
   ATTR_MESSAGING_MESSAGE_BODY_SIZE,
   ATTR_MESSAGING_OPERATION_NAME,
   ATTR_NATSBUS_DEAD_LETTER_REASON,
 } from './semconv.ts';
 import { getTracer, SpanStarts } from './tracer.ts';
 
-/** The original headers (all of them, unchanged) plus why and where the message came from. */
-export function deadLetterHeaders(message: RawMessage, reason: string, detail: string): MsgHdrs {
+/**
+ * The original headers plus why, where from and which consumer gave it up. Server directives
+ * (`Nats-*`: `Nats-Msg-Id`, `Nats-Expected-*`...) are not copied: the original `Nats-Msg-Id` would
+ * make a stream holding the original drop the copy as a duplicate; it travels as
+ * `Natsbus-Original-Msg-Id`.
+ */
+export function deadLetterHeaders(message: RawMessage, reason: string, detail: string, consumer: string): MsgHdrs {
   const out = natsHeaders();
   if (message.headers !== undefined) {
-    for (const [key, values] of message.headers) for (const value of values) out.append(key, value);
+    for (const [key, values] of message.headers) {
+      if (key.length > 5 && key.slice(0, 5).toLowerCase() === 'nats-') {
+        if (key.toLowerCase() === 'nats-msg-id' && values[0] !== undefined) out.set(HEADER_ORIGINAL_MSG_ID, values[0]);
+        continue;
+      }
+      for (const value of values) out.append(key, value);
+    }
   }
   out.set(HEADER_DEAD_LETTER_REASON, reason);
   out.set(HEADER_DEAD_LETTER_DETAIL, headerSafe(detail));
   out.set(HEADER_ORIGINAL_SUBJECT, message.subject);
+  out.set(HEADER_ORIGINAL_CONSUMER, consumer);
   if (message.delivery !== undefined) {
     out.set(HEADER_ORIGINAL_STREAM, message.delivery.stream);
     out.set(HEADER_ORIGINAL_SEQUENCE, String(message.delivery.streamSequence));
@@ -35,33 +50,57 @@ export function deadLetterHeaders(message: RawMessage, reason: string, detail: s
 }
 
 /**
- * Republishes the message body unchanged (same bytes, original headers plus the reason headers) to
- * `target`. With a JetStream client (given when a stream captures `target`) the copy is confirmed
- * by a PubAck, falling back to a core publish if the stream went away. Resolves false when the copy
- * could not be sent (the JetStream consumer then naks instead of losing the message).
+ * The `Nats-Msg-Id` of the dead-letter copy of a JetStream message: one per (stream, consumer,
+ * sequence), so two consumers giving up the same event store two copies, and a retried copy of the
+ * same delivery (the term failed, the message came back) is stored once.
+ */
+export function deadLetterMsgId(stream: string, consumer: string, streamSequence: number): string {
+  return `natsbus-dl:${stream}:${consumer}:${streamSequence}`;
+}
+
+/** Where dead-letter copies go and how they are confirmed. */
+export interface DeadLetterTarget {
+  nc: NatsConnection;
+  /** Set when a stream captures `subject`: each copy then waits for its PubAck. */
+  js: JetStreamClient | undefined;
+  subject: string;
+  /** The durable or subscription that gives messages up (header and copy id). */
+  consumer: string;
+}
+
+/**
+ * Republishes the message body unchanged (same bytes, headers as {@link deadLetterHeaders}) to the
+ * dead-letter subject. When a stream captures it the copy carries its own `Nats-Msg-Id` and counts
+ * only once the PubAck says it is stored (a duplicate answer means an earlier attempt stored it);
+ * otherwise it is a core publish, at most once once nats.js took it. Resolves false, with the
+ * PRODUCER span ERROR, when the copy was not stored: the JetStream consumer then naks the original.
  */
 export async function publishDeadLetter(
-  nc: NatsConnection,
-  js: JetStreamClient | undefined,
-  target: string,
+  target: DeadLetterTarget,
   message: RawMessage,
   reason: string,
   detail: string,
   parent?: SpanContext,
 ): Promise<boolean> {
-  const headers = deadLetterHeaders(message, reason, detail);
-  const span = startDeadLetterSpan(target, message, reason, parent);
+  const headers = deadLetterHeaders(message, reason, detail, target.consumer);
+  const span = startDeadLetterSpan(target.subject, message, reason, parent);
   try {
-    if (js !== undefined) {
-      try {
-        await js.publish(target, message.data, { headers, timeout: 5000 });
-        countDeadLettered(reason);
+    if (target.js === undefined) {
+      target.nc.publish(target.subject, message.data, { headers });
+    } else {
+      const delivery = message.delivery;
+      const ack = await target.js.publish(target.subject, message.data, {
+        headers,
+        timeout: 5000,
+        ...(delivery === undefined
+          ? {}
+          : { msgID: deadLetterMsgId(delivery.stream, target.consumer, delivery.streamSequence) }),
+      });
+      if (ack.duplicate) {
+        span.setAttribute(ATTR_NATSBUS_DEAD_LETTER_DUPLICATE, true);
         return true;
-      } catch (error) {
-        if (!isNoStream(error)) throw error;
       }
     }
-    nc.publish(target, message.data, { headers });
     countDeadLettered(reason);
     return true;
   } catch (error) {
@@ -97,13 +136,6 @@ function startDeadLetterSpan(
 }
 
 const deadLetterStarts = new SpanStarts('send', SpanKind.PRODUCER);
-
-/** No stream captures the subject: nats.js reports the missing responder as JetStreamNotEnabled. */
-function isNoStream(error: unknown): boolean {
-  const err = error as { name?: string; message?: string; cause?: { isNoResponders?: () => boolean } } | undefined;
-  if (err?.name === 'JetStreamNotEnabled' || err?.cause?.isNoResponders?.() === true) return true;
-  return `${err?.message ?? ''}`.toLowerCase().includes('no responders');
-}
 
 function headerSafe(text: string): string {
   return text.replace(/[\r\n]+/g, ' ').slice(0, 200);

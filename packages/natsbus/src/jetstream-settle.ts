@@ -1,9 +1,9 @@
 import type { SpanContext } from '@opentelemetry/api';
-import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { busLogger } from './handler-context.ts';
 import { countRejected } from './bus-metrics.ts';
-import { publishDeadLetter } from './dead-letter.ts';
+import { publishDeadLetter, type DeadLetterTarget } from './dead-letter.ts';
 import type { RawMessage } from './internal-types.ts';
 import type { Outcome } from './message-processor.ts';
 import type { JetStreamDelivery } from './types.ts';
@@ -11,12 +11,10 @@ import type { JetStreamDelivery } from './types.ts';
 /** Retry and dead-letter settings of one consumer. */
 export interface SettleSettings {
   nc: NatsConnection;
-  js: JetStreamClient;
   maxDeliver: number;
   backoffMs: number[];
-  deadLetterSubject: string | undefined;
-  /** Set when a stream captures the dead-letter subject: copies then wait for a PubAck. */
-  deadLetterJs: JetStreamClient | undefined;
+  /** Where copies of given-up messages go, when configured. */
+  deadLetter: DeadLetterTarget | undefined;
   label: string;
 }
 
@@ -72,16 +70,8 @@ export async function giveUp(
   parent?: SpanContext,
 ): Promise<void> {
   if (reason === 'max_deliver') countRejected(reason, settings.label);
-  if (settings.deadLetterSubject !== undefined) {
-    const sent = await publishDeadLetter(
-      settings.nc,
-      settings.deadLetterJs,
-      settings.deadLetterSubject,
-      raw,
-      reason,
-      detail,
-      parent,
-    );
+  if (settings.deadLetter !== undefined) {
+    const sent = await publishDeadLetter(settings.deadLetter, raw, reason, detail, parent);
     if (!sent) {
       busLogger().error({ reason, seq: msg.seq }, 'natsbus could not dead-letter a message; it will be redelivered');
       msg.nak(backoffFor(settings.backoffMs, msg.info.deliveryCount));
@@ -89,7 +79,7 @@ export async function giveUp(
     }
   }
   busLogger().warn(
-    { reason, seq: msg.seq, deliveries: msg.info.deliveryCount, dead_letter: settings.deadLetterSubject },
+    { reason, seq: msg.seq, deliveries: msg.info.deliveryCount, dead_letter: settings.deadLetter?.subject },
     `natsbus gave up on a message: ${detail}`,
   );
   if (termReasonUnderstood(settings.nc)) msg.term(reason);

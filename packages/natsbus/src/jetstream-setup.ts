@@ -30,11 +30,17 @@ export async function consumeWith(
   const backoff = options.backoffMs ?? DEFAULT_BACKOFF_MS;
   const settle: SettleSettings = {
     nc: clients.nc,
-    js: clients.js,
     maxDeliver: Math.max(1, options.maxDeliver ?? 5),
     backoffMs: typeof backoff === 'number' ? [backoff] : backoff.length > 0 ? backoff : [0],
-    deadLetterSubject: options.deadLetterSubject,
-    deadLetterJs: (await capturedByStream(clients.jsm, options.deadLetterSubject)) ? clients.js : undefined,
+    deadLetter:
+      options.deadLetterSubject === undefined
+        ? undefined
+        : {
+            nc: clients.nc,
+            js: (await capturedByStream(clients.jsm, options.deadLetterSubject)) ? clients.js : undefined,
+            subject: options.deadLetterSubject,
+            consumer: spec.durable,
+          },
     label: spec.durable,
   };
   await ensureConsumer(clients.jsm, spec, timeoutMs);

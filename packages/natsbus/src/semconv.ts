@@ -65,6 +65,12 @@ export const HEADER_ORIGINAL_STREAM = 'Natsbus-Original-Stream';
 export const HEADER_ORIGINAL_SEQUENCE = 'Natsbus-Original-Sequence';
 /** Dead-letter header: JetStream delivery count when it was given up. */
 export const HEADER_DELIVERY_COUNT = 'Natsbus-Delivery-Count';
+/** Dead-letter header: the durable consumer (or core subscription) that gave the message up. */
+export const HEADER_ORIGINAL_CONSUMER = 'Natsbus-Original-Consumer';
+/** Dead-letter header: the original `Nats-Msg-Id` (the copy carries its own). */
+export const HEADER_ORIGINAL_MSG_ID = 'Natsbus-Original-Msg-Id';
+/** On a dead-letter PRODUCER span: the stream already held this copy (an earlier attempt stored it). */
+export const ATTR_NATSBUS_DEAD_LETTER_DUPLICATE = 'natsbus.dead_letter.duplicate';
 
 /** Structured-mode content type. */
 export const CLOUDEVENTS_JSON = 'application/cloudevents+json';

@@ -59,3 +59,14 @@ export function parentOf(span: ReadableSpan): string | undefined {
 export function uniqueSubject(prefix: string): string {
   return `${prefix}.${Math.random().toString(36).slice(2, 10)}`;
 }
+
+/** {@link waitFor} for a check that has to ask the server (JetStream info). */
+export async function waitForAsync<T>(check: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(50);
+  }
+}
