@@ -7,6 +7,7 @@ import type {
   ClientAuthMethod,
   Credential,
   IdentityClientOptions,
+  NewTokenLimitOptions,
   RetryOptions,
 } from './types.ts';
 
@@ -18,7 +19,8 @@ const MAX_TIMER_MS = 2_147_483_647;
 /** Built-in defaults, used when neither env nor options give a (valid) value. */
 export const DEFAULTS = {
   timeoutMs: 2000,
-  cache: { maxEntries: 10_000, maxTtlMs: 60_000, negativeTtlMs: 5000 } satisfies CacheOptions,
+  cache: { maxEntries: 10_000, maxNegativeEntries: 2000, maxTtlMs: 60_000, negativeTtlMs: 5000 } satisfies CacheOptions,
+  newTokenLimit: { ratePerSecond: 100, burst: 200, maxConcurrent: 32 } satisfies NewTokenLimitOptions,
   retry: { attempts: 2, backoffMs: 50 } satisfies RetryOptions,
   breaker: { failureThreshold: 5, resetMs: 10_000 } satisfies BreakerOptions,
   maxTokenLength: 4096,
@@ -47,6 +49,8 @@ export function resolveConfig(options: IdentityClientOptions, env: NodeJS.Proces
   const cacheEnabled = readBoolean('IDENTITY_CACHE_ENABLED', env) ?? options.cache !== false;
   const cacheOptions = options.cache === false ? {} : (options.cache ?? {});
   const retryOptions = options.retry === false ? { attempts: 0 } : (options.retry ?? {});
+  const limitEnabled = readBoolean('IDENTITY_NEW_TOKEN_LIMIT_ENABLED', env) ?? options.newTokenLimit !== false;
+  const limitOptions = options.newTokenLimit === false ? {} : (options.newTokenLimit ?? {});
   const breakerEnabled = readBoolean('IDENTITY_BREAKER_ENABLED', env) ?? options.breaker !== false;
   const breakerOptions = options.breaker === false ? {} : (options.breaker ?? {});
   const count = (name: string, value: number | undefined, fallback: number, min: number) =>
@@ -64,6 +68,12 @@ export function resolveConfig(options: IdentityClientOptions, env: NodeJS.Proces
     cache: cacheEnabled
       ? {
           maxEntries: count('IDENTITY_CACHE_MAX_ENTRIES', cacheOptions.maxEntries, DEFAULTS.cache.maxEntries, 1),
+          maxNegativeEntries: count(
+            'IDENTITY_CACHE_MAX_NEGATIVE_ENTRIES',
+            cacheOptions.maxNegativeEntries,
+            DEFAULTS.cache.maxNegativeEntries,
+            1,
+          ),
           maxTtlMs: millis('IDENTITY_CACHE_MAX_TTL_MS', cacheOptions.maxTtlMs, DEFAULTS.cache.maxTtlMs),
           negativeTtlMs: millis(
             'IDENTITY_CACHE_NEGATIVE_TTL_MS',
@@ -72,6 +82,24 @@ export function resolveConfig(options: IdentityClientOptions, env: NodeJS.Proces
           ),
         }
       : false,
+    newTokenLimit:
+      limitEnabled && cacheEnabled
+        ? {
+            ratePerSecond: count(
+              'IDENTITY_NEW_TOKEN_RATE',
+              limitOptions.ratePerSecond,
+              DEFAULTS.newTokenLimit.ratePerSecond,
+              1,
+            ),
+            burst: count('IDENTITY_NEW_TOKEN_BURST', limitOptions.burst, DEFAULTS.newTokenLimit.burst, 1),
+            maxConcurrent: count(
+              'IDENTITY_NEW_TOKEN_MAX_CONCURRENT',
+              limitOptions.maxConcurrent,
+              DEFAULTS.newTokenLimit.maxConcurrent,
+              1,
+            ),
+          }
+        : false,
     retry: {
       attempts: count('IDENTITY_RETRY_ATTEMPTS', retryOptions.attempts, DEFAULTS.retry.attempts, 0),
       backoffMs: millis('IDENTITY_RETRY_BACKOFF_MS', retryOptions.backoffMs, DEFAULTS.retry.backoffMs),

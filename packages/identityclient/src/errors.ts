@@ -1,6 +1,6 @@
 /** Why the identity service could not answer. */
 export type UnavailableReason =
-  'timeout' | 'network' | 'http_status' | 'malformed_response' | 'breaker_open' | 'credentials';
+  'timeout' | 'network' | 'http_status' | 'malformed_response' | 'breaker_open' | 'credentials' | 'throttled';
 
 /** Why a token was refused. */
 export type InvalidTokenReason =

@@ -2,20 +2,24 @@ import { context, SpanKind, trace, type Attributes, type Span } from '@opentelem
 import { recordError } from '@service-runtime/observability';
 import { CircuitBreaker } from './circuit-breaker.ts';
 import { resolveConfig } from './config.ts';
-import { IdentityUnavailableError, InvalidTokenError } from './errors.ts';
-import { IntrospectionCache, tokenKey } from './introspection-cache.ts';
+import { IdentityUnavailableError } from './errors.ts';
+import { IntrospectionCache, tokenKey, type EntryKind } from './introspection-cache.ts';
 import { createRequestPlan } from './introspection-request.ts';
 import type { ClientState, Flight } from './internal-types.ts';
 import {
   ATTR_ERROR_TYPE,
   ATTR_IDENTITY_BREAKER_STATE,
   ATTR_IDENTITY_CACHE,
+  ATTR_IDENTITY_CACHE_ENTRY,
   ATTR_IDENTITY_TOKEN_ACTIVE,
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
   SPAN_INTROSPECT,
 } from './semconv.ts';
-import { getInstruments, getTracer, registerBreakerGauge, type BreakerGauge } from './telemetry.ts';
+import { NewTokenLimit } from './new-token-limit.ts';
+import { getInstruments, getTracer, registerClientGauges, type ClientGauges } from './telemetry.ts';
+import { createThrottling, rejectedToken, throttled } from './token-refusals.ts';
+import { screenToken } from './token-screen.ts';
 import type { IdentityClient, IdentityClientOptions, IntrospectionResult, IntrospectOptions } from './types.ts';
 import { awaitFlight, errorTypeOf, recordSubject, startFlight } from './upstream-flight.ts';
 
@@ -38,11 +42,18 @@ export function createIdentityClient(options: IdentityClientOptions = {}): Ident
         log.call(config.logger, { breaker: { from, to } }, `identity service circuit breaker ${to}`);
       })
     : undefined;
+  const evictionAttributes = {
+    positive: { ...serverAttributes, [ATTR_IDENTITY_CACHE_ENTRY]: 'positive' },
+    negative: { ...serverAttributes, [ATTR_IDENTITY_CACHE_ENTRY]: 'negative' },
+  };
+  const onEvict = (kind: EntryKind) => getInstruments().evictions.add(1, evictionAttributes[kind]);
   const state: ClientState = {
     config,
     plan,
-    cache: config.cache ? new IntrospectionCache(config.cache, config.staleIfErrorMs) : undefined,
+    cache: config.cache ? new IntrospectionCache(config.cache, config.staleIfErrorMs, onEvict) : undefined,
     breaker,
+    newTokenLimit: config.newTokenLimit ? new NewTokenLimit(config.newTokenLimit) : undefined,
+    throttling: createThrottling(config.logger, serverAttributes),
     flights: new Map<string, Flight>(),
     serverAttributes,
     lookupAttributes: {
@@ -50,26 +61,30 @@ export function createIdentityClient(options: IdentityClientOptions = {}): Ident
       miss: { ...serverAttributes, [ATTR_IDENTITY_CACHE]: 'miss' },
       coalesced: { ...serverAttributes, [ATTR_IDENTITY_CACHE]: 'coalesced' },
       stale: { ...serverAttributes, [ATTR_IDENTITY_CACHE]: 'stale' },
+      throttled: { ...serverAttributes, [ATTR_IDENTITY_CACHE]: 'throttled' },
     },
   };
-  const gauge: BreakerGauge = { state: () => breaker?.state ?? 'closed', attributes: serverAttributes };
-  if (breaker) registerBreakerGauge(gauge);
+  const gauges: ClientGauges = {
+    breakerState: () => breaker?.state,
+    cacheSizes: () => state.cache?.sizes,
+    attributes: serverAttributes,
+  };
+  registerClientGauges(gauges);
 
   return {
     introspect: (token, introspectOptions = {}) => introspect(state, token, introspectOptions),
     evict: (token) => state.cache?.delete(tokenKey(token)),
     clearCache: () => state.cache?.clear(),
     get breakerState() {
-      return gauge.state();
+      return gauges.breakerState() ?? 'closed';
     },
     maxTokenLength: config.maxTokenLength,
   };
 }
 
 async function introspect(state: ClientState, token: string, options: IntrospectOptions): Promise<IntrospectionResult> {
-  if (typeof token !== 'string' || token === '') throw new InvalidTokenError('token is empty', 'malformed');
-  if (token.length > state.config.maxTokenLength)
-    throw new InvalidTokenError(`token is longer than ${state.config.maxTokenLength} characters`, 'too_long');
+  const rejection = screenToken(token, state.config.maxTokenLength);
+  if (rejection !== undefined) throw rejectedToken(rejection, state.config.maxTokenLength);
   options.signal?.throwIfAborted();
   const key = tokenKey(token);
   const { cache, flights, breaker } = state;
@@ -94,10 +109,20 @@ async function introspect(state: ClientState, token: string, options: Introspect
     return settleLocalSpan(state, span, awaitFlight(inFlight, options.signal));
   }
 
+  // A token with no active answer held (never seen, or only inactive) needs a slot of the new-token limit.
+  const limit = cache?.isKnown(key) === false ? state.newTokenLimit : undefined;
+  const refusal = limit?.acquire();
+  if (refusal !== undefined) return throttled(state, refusal);
   lookups.add(1, state.lookupAttributes.miss);
   const admission = breaker?.admit() ?? { allowed: true, probe: false };
-  if (!admission.allowed) return breakerRejected(state, key, admission.retryAfterMs);
-  const flight = startFlight(state, key, token, options.tokenTypeHint, context.active(), admission.probe);
+  if (!admission.allowed) {
+    limit?.release();
+    return breakerRejected(state, key, admission.retryAfterMs);
+  }
+  const flight = startFlight(state, key, token, options.tokenTypeHint, context.active(), {
+    probe: admission.probe,
+    limit,
+  });
   return awaitFlight(flight, options.signal);
 }
 

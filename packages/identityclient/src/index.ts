@@ -12,6 +12,7 @@ export type {
   Credential,
   CredentialValue,
   CacheOptions,
+  NewTokenLimitOptions,
   RetryOptions,
   BreakerOptions,
   BreakerState,

@@ -3,12 +3,14 @@ import type { Logger } from '@service-runtime/observability';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 import type { ClientAuthPlan } from './client-auth.ts';
 import type { IntrospectionCache } from './introspection-cache.ts';
+import type { NewTokenLimit } from './new-token-limit.ts';
 import type {
   BreakerOptions,
   CacheOptions,
   ClientAuthMethod,
   Credential,
   IntrospectionResult,
+  NewTokenLimitOptions,
   RetryOptions,
 } from './types.ts';
 
@@ -21,6 +23,7 @@ export interface ResolvedConfig {
   bearerToken: Credential | undefined;
   timeoutMs: number;
   cache: CacheOptions | false;
+  newTokenLimit: NewTokenLimitOptions | false;
   retry: RetryOptions;
   breaker: BreakerOptions | false;
   staleIfErrorMs: number;
@@ -63,15 +66,26 @@ export interface Flight {
   readonly controller: AbortController;
 }
 
+/** How refusals by the new-token limit are counted and (at most once a minute) logged. */
+export interface Throttling {
+  readonly attributes: Readonly<Record<'rate' | 'concurrency', Attributes>>;
+  readonly logger: Logger;
+  /** Refusals since the last warning, and when the next one may be written (epoch ms). */
+  refusedSinceLog: number;
+  nextLogAt: number;
+}
+
 /** The per-client state the introspection paths share. */
 export interface ClientState {
   readonly config: ResolvedConfig;
   readonly plan: RequestPlan;
   readonly cache: IntrospectionCache | undefined;
   readonly breaker: CircuitBreaker | undefined;
+  readonly newTokenLimit: NewTokenLimit | undefined;
   readonly flights: Map<string, Flight>;
   /** `server.address` and `server.port`, shared by spans and metrics. */
   readonly serverAttributes: Attributes;
   /** Counter attributes per outcome, built once so the hot path allocates nothing for them. */
-  readonly lookupAttributes: Readonly<Record<'hit' | 'miss' | 'coalesced' | 'stale', Attributes>>;
+  readonly lookupAttributes: Readonly<Record<'hit' | 'miss' | 'coalesced' | 'stale' | 'throttled', Attributes>>;
+  readonly throttling: Throttling;
 }

@@ -3,6 +3,7 @@ import { sendRefusal, type Refusal } from './auth-challenge.ts';
 import { parseBearerHeader } from './bearer-header.ts';
 import { IdentityUnavailableError, InsufficientScopeError, InvalidTokenError } from './errors.ts';
 import { checkTokenClaims } from './token-claims.ts';
+import { countRejectedToken } from './token-refusals.ts';
 import type { IdentityClient, RequireAuthOptions } from './types.ts';
 
 /**
@@ -20,8 +21,10 @@ export function requireAuth(identity: IdentityClient, options: RequireAuthOption
       case 'missing':
         return sendRefusal(res, realm, { status: 401, detail: 'a bearer token is required' });
       case 'malformed':
+        countRejectedToken(credentials.rejection);
         return sendRefusal(res, realm, { status: 400, error: 'invalid_request', detail: credentials.description });
       case 'too_long':
+        countRejectedToken('too_long');
         return sendRefusal(res, realm, { status: 401, error: 'invalid_token', detail: 'the token is too long' });
     }
     identity.introspect(credentials.token, { tokenTypeHint: 'access_token' }).then(

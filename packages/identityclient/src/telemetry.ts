@@ -7,11 +7,17 @@ import {
   type MeterProvider,
   type Tracer,
 } from '@opentelemetry/api';
+import type { EntryKind } from './introspection-cache.ts';
 import {
+  ATTR_IDENTITY_CACHE_ENTRY,
   METRIC_BREAKER_STATE,
   METRIC_BREAKER_TRANSITIONS,
+  METRIC_CACHE_ENTRIES,
+  METRIC_CACHE_EVICTIONS,
   METRIC_CACHE_LOOKUPS,
   METRIC_INTROSPECTION_DURATION,
+  METRIC_THROTTLED,
+  METRIC_TOKENS_REJECTED,
 } from './semconv.ts';
 import type { BreakerState } from './types.ts';
 
@@ -23,16 +29,22 @@ export interface Instruments {
   duration: Histogram;
   lookups: Counter;
   transitions: Counter;
+  evictions: Counter;
+  throttled: Counter;
+  rejected: Counter;
 }
 
-/** A breaker as the state gauge sees it. */
-export interface BreakerGauge {
-  state(): BreakerState;
+/** What the gauges read from one live client. */
+export interface ClientGauges {
+  /** undefined when the client has no breaker. */
+  breakerState(): BreakerState | undefined;
+  /** undefined when the client has no cache. */
+  cacheSizes(): Readonly<Record<EntryKind, number>> | undefined;
   readonly attributes: Attributes;
 }
 
 const STATE_VALUE: Record<BreakerState, number> = { closed: 0, open: 1, half_open: 2 };
-const gauges = new Set<WeakRef<BreakerGauge>>();
+const clients = new Set<WeakRef<ClientGauges>>();
 let cached: { provider: MeterProvider; instruments: Instruments } | undefined;
 
 /** The tracer, looked up per call so init may happen before or after this package is imported. */
@@ -45,20 +57,45 @@ export function getInstruments(): Instruments {
   const provider = metrics.getMeterProvider();
   if (cached?.provider === provider) return cached.instruments;
   const meter = provider.getMeter(SCOPE_NAME, SCOPE_VERSION);
+  const counter = (name: string, description: string, unit: string) => meter.createCounter(name, { description, unit });
   const instruments: Instruments = {
     duration: meter.createHistogram(METRIC_INTROSPECTION_DURATION, {
       description: 'Duration of upstream introspection calls, retries included',
       unit: 's',
       advice: { explicitBucketBoundaries: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] },
     }),
-    lookups: meter.createCounter(METRIC_CACHE_LOOKUPS, {
-      description: 'Introspections by how they were answered (identity.cache = hit, miss, coalesced, stale)',
-      unit: '{lookup}',
-    }),
-    transitions: meter.createCounter(METRIC_BREAKER_TRANSITIONS, {
-      description: 'Circuit breaker state changes, by the state entered',
-      unit: '{transition}',
-    }),
+    lookups: counter(
+      METRIC_CACHE_LOOKUPS,
+      'Introspections by how they were answered (identity.cache = hit, miss, coalesced, stale)',
+      '{lookup}',
+    ),
+    transitions: counter(
+      METRIC_BREAKER_TRANSITIONS,
+      'Circuit breaker state changes, by the state entered',
+      '{transition}',
+    ),
+    evictions: counter(
+      METRIC_CACHE_EVICTIONS,
+      'Cache entries evicted to make room, by identity.cache.entry (positive, negative)',
+      '{entry}',
+    ),
+    throttled: counter(
+      METRIC_THROTTLED,
+      'Upstream calls for new tokens refused by the new-token limit, by identity.throttle.limit (rate, concurrency)',
+      '{call}',
+    ),
+    rejected: counter(
+      METRIC_TOKENS_REJECTED,
+      'Tokens refused before any lookup, by identity.token.rejection (empty, too_long, malformed)',
+      '{token}',
+    ),
+  };
+  const live = function* () {
+    for (const ref of clients) {
+      const client = ref.deref();
+      if (client === undefined) clients.delete(ref);
+      else yield client;
+    }
   };
   meter
     .createObservableGauge(METRIC_BREAKER_STATE, {
@@ -66,17 +103,29 @@ export function getInstruments(): Instruments {
       unit: '{state}',
     })
     .addCallback((result) => {
-      for (const ref of gauges) {
-        const gauge = ref.deref();
-        if (gauge === undefined) gauges.delete(ref);
-        else result.observe(STATE_VALUE[gauge.state()], gauge.attributes);
+      for (const client of live()) {
+        const state = client.breakerState();
+        if (state !== undefined) result.observe(STATE_VALUE[state], client.attributes);
+      }
+    });
+  meter
+    .createObservableUpDownCounter(METRIC_CACHE_ENTRIES, {
+      description: 'Entries held by the introspection cache, by identity.cache.entry (positive, negative)',
+      unit: '{entry}',
+    })
+    .addCallback((result) => {
+      for (const client of live()) {
+        const sizes = client.cacheSizes();
+        if (sizes === undefined) continue;
+        for (const kind of ['positive', 'negative'] as const)
+          result.observe(sizes[kind], { ...client.attributes, [ATTR_IDENTITY_CACHE_ENTRY]: kind });
       }
     });
   cached = { provider, instruments };
   return instruments;
 }
 
-/** Reports a breaker on the state gauge for as long as it is alive. */
-export function registerBreakerGauge(gauge: BreakerGauge): void {
-  gauges.add(new WeakRef(gauge));
+/** Reports a client on the breaker-state and cache-entries gauges for as long as it is alive. */
+export function registerClientGauges(client: ClientGauges): void {
+  clients.add(new WeakRef(client));
 }

@@ -41,14 +41,33 @@ export interface IntrospectOptions {
   tokenTypeHint?: string;
 }
 
-/** Bounds of the introspection cache. */
+/** Bounds of the introspection cache: active and inactive answers each have their own. */
 export interface CacheOptions {
-  /** Most answers kept (least recently used evicted first). Default 10000. */
+  /** Most active answers kept (least recently used evicted first). Default 10000. */
   maxEntries: number;
+  /**
+   * Most inactive answers kept, apart from the active ones, so made-up tokens never evict a valid one.
+   * Default 2000.
+   */
+  maxNegativeEntries: number;
   /** Longest a positive answer is reused; it is also never kept past the token's `exp`. Default 60000. */
   maxTtlMs: number;
   /** How long an inactive answer is reused. Default 5000; 0 disables negative caching. */
   negativeTtlMs: number;
+}
+
+/**
+ * Bounds on upstream calls for tokens the cache holds no active answer for (never seen, or only seen
+ * inactive). Past them such a token is refused at once with `throttled` (503 in `requireAuth`), while
+ * known tokens are still served from the cache and refreshed.
+ */
+export interface NewTokenLimitOptions {
+  /** Sustained calls per second (a token bucket). Default 100. */
+  ratePerSecond: number;
+  /** Calls that may be made at once after a quiet spell (the bucket's size). Default 200. */
+  burst: number;
+  /** Such calls in flight at once, bounding memory and load while the identity service is slow. Default 32. */
+  maxConcurrent: number;
 }
 
 /** Retries of network errors and 5xx answers (never 4xx, timeouts or malformed answers). */
@@ -91,6 +110,8 @@ export interface IdentityClientOptions {
   timeoutMs?: number;
   /** Cache bounds, or `false` to introspect every call. */
   cache?: Partial<CacheOptions> | false;
+  /** Limit on upstream calls for new tokens, or `false` for none (also none without a cache). */
+  newTokenLimit?: Partial<NewTokenLimitOptions> | false;
   /** Retry policy, or `false` for none. */
   retry?: Partial<RetryOptions> | false;
   /** Breaker settings, or `false` for none. */
@@ -110,7 +131,7 @@ export interface IdentityClientOptions {
    * business or personal data the identity service has no use for.
    */
   propagateBaggage?: boolean;
-  /** Longer tokens are rejected before any call. Default 4096. */
+  /** Longer tokens are rejected before any lookup, like empty ones and non-`b64token` ones. Default 4096. */
   maxTokenLength?: number;
   /** The fetch implementation to use. Default `globalThis.fetch`. */
   fetch?: typeof fetch;

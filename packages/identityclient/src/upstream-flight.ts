@@ -3,6 +3,7 @@ import { recordError } from '@service-runtime/observability';
 import { IdentityUnavailableError } from './errors.ts';
 import { exchangeWithRetries } from './introspection-request.ts';
 import type { ClientState, Flight } from './internal-types.ts';
+import type { NewTokenLimit } from './new-token-limit.ts';
 import {
   ATTR_ERROR_TYPE,
   ATTR_HTTP_REQUEST_METHOD,
@@ -29,7 +30,7 @@ export function startFlight(
   token: string,
   tokenTypeHint: string | undefined,
   parent: Context,
-  probe: boolean,
+  admission: { probe: boolean; limit: NewTokenLimit | undefined },
 ): Flight {
   const { config, plan } = state;
   const span = getTracer().startSpan(
@@ -57,7 +58,7 @@ export function startFlight(
       tokenTypeHint,
       headers,
       signal: controller.signal,
-      probe,
+      ...admission,
     }),
     spanContext: span.spanContext(),
     waiters: 0,
@@ -107,6 +108,8 @@ async function runFlight(
     headers: Record<string, string>;
     signal: AbortSignal;
     probe: boolean;
+    /** The new-token limit whose slot this call holds, if any. */
+    limit: NewTokenLimit | undefined;
   },
 ): Promise<IntrospectionResult> {
   const { config, plan, cache, breaker } = state;
@@ -146,6 +149,7 @@ async function runFlight(
     getInstruments().lookups.add(1, state.lookupAttributes.stale);
     return stale;
   } finally {
+    request.limit?.release();
     state.flights.delete(key);
     getInstruments().duration.record((performance.now() - started) / 1000, metricAttributes);
     span.end();

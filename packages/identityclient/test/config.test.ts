@@ -106,4 +106,21 @@ describe('configuration: env over options over defaults', () => {
       expect((error as IdentityConfigError).code).toBe('IDENTITY_CONFIG');
     }
   });
+
+  it('reads the new-token limit and the negative-entry bound from IDENTITY_* env', async () => {
+    vi.stubEnv('IDENTITY_NEW_TOKEN_RATE', '1');
+    vi.stubEnv('IDENTITY_NEW_TOKEN_BURST', '2');
+    vi.stubEnv('IDENTITY_CACHE_MAX_NEGATIVE_ENTRIES', '1');
+    stub.reply(() => ({ body: { active: false } }));
+    const identity = createIdentityClient({ ...base, introspectionUrl: stub.url, newTokenLimit: { burst: 100 } });
+    const before = stub.requests.length;
+    await identity.introspect('a');
+    await identity.introspect('b');
+    await expect(identity.introspect('a')).rejects.toMatchObject({ reason: 'throttled' });
+    expect(stub.requests.length - before).toBe(2);
+
+    vi.stubEnv('IDENTITY_NEW_TOKEN_LIMIT_ENABLED', 'false');
+    const unlimited = createIdentityClient({ ...base, introspectionUrl: stub.url });
+    for (const token of ['a', 'b', 'c', 'd']) expect(await unlimited.introspect(token)).toEqual({ active: false });
+  });
 });

@@ -6,7 +6,7 @@ import { silentLogger } from './fixtures/captured-logger.ts';
 import { useStubHarness } from './fixtures/stub-harness.ts';
 
 const T0 = 1_800_000_000_000;
-const options = { maxEntries: 3, maxTtlMs: 60_000, negativeTtlMs: 5000 };
+const options = { maxEntries: 3, maxNegativeEntries: 2, maxTtlMs: 60_000, negativeTtlMs: 5000 };
 
 describe('IntrospectionCache', () => {
   it('keys by SHA-256, never by the raw token', () => {
@@ -45,10 +45,36 @@ describe('IntrospectionCache', () => {
     for (const key of ['a', 'b', 'c']) cache.set(key, { active: true }, T0);
     cache.get('a', T0);
     cache.set('d', { active: true }, T0);
-    expect(cache.size).toBe(3);
+    expect(cache.sizes).toEqual({ positive: 3, negative: 0 });
     expect(cache.get('b', T0)).toBeUndefined();
     expect(cache.get('a', T0)).toBeDefined();
     expect(cache.get('d', T0)).toBeDefined();
+  });
+
+  it('bounds inactive answers apart: a flood of them never evicts an active one, and evictions are told by kind', () => {
+    const evicted: string[] = [];
+    const cache = new IntrospectionCache(options, 0, (kind) => evicted.push(kind));
+    for (const key of ['a', 'b', 'c']) cache.set(key, { active: true }, T0);
+    for (let i = 0; i < 1000; i++) cache.set(`bogus-${i}`, { active: false }, T0);
+    expect(cache.sizes).toEqual({ positive: 3, negative: 2 });
+    for (const key of ['a', 'b', 'c']) expect(cache.get(key, T0)).toEqual({ active: true });
+    expect(cache.get('bogus-999', T0)).toEqual({ active: false });
+    expect(evicted).toHaveLength(998);
+    expect(new Set(evicted)).toEqual(new Set(['negative']));
+    cache.set('d', { active: true }, T0);
+    expect(evicted.at(-1)).toBe('positive');
+  });
+
+  it('knows a token while its active answer is held, even expired, and not from an inactive answer', () => {
+    const cache = new IntrospectionCache(options, 0);
+    cache.set('valid', { active: true }, T0);
+    cache.set('bogus', { active: false }, T0);
+    expect(cache.get('valid', T0 + 60_000)).toBeUndefined();
+    expect(cache.isKnown('valid')).toBe(true);
+    expect(cache.isKnown('bogus')).toBe(false);
+    expect(cache.isKnown('never-seen')).toBe(false);
+    cache.set('valid', { active: false }, T0 + 60_000);
+    expect(cache.isKnown('valid')).toBe(false);
   });
 
   it('serves an expired positive answer as stale only inside the window and before the token exp', () => {

@@ -193,3 +193,27 @@ describe('requireAuth (RFC 6750 answers)', () => {
     expect(stub.requests.length).toBe(requests);
   });
 });
+
+describe('requireAuth past the new-token limit', () => {
+  it('answers an unknown token 503 with Retry-After (never 401) while a cached token is still served', async () => {
+    stub.reply(() => ({ body: valid() }));
+    const identity = createIdentityClient({
+      introspectionUrl: stub.url,
+      clientId: 'gateway',
+      clientSecret: 's3cret',
+      logger: silentLogger,
+      newTokenLimit: { ratePerSecond: 1, burst: 1, maxConcurrent: 1 },
+    });
+    await using limited = await startGuardedApp({ '/orders': requireAuth(identity, { realm: 'orders' }) });
+    const get = (token: string) => fetch(`${limited.url}/orders`, { headers: { authorization: `Bearer ${token}` } });
+    const known = freshToken();
+    expect((await get(known)).status).toBe(200);
+    const requests = stub.requests.length;
+    const refused = await get(freshToken());
+    expect(refused.status).toBe(503);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(refused.headers.get('www-authenticate')).toBeNull();
+    expect((await get(known)).status).toBe(200);
+    expect(stub.requests.length).toBe(requests);
+  });
+});

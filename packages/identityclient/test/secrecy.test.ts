@@ -101,4 +101,36 @@ describe('nothing secret in spans, logs, errors or responses', () => {
       expect(text).not.toContain(TOKEN);
     }
   });
+
+  it('refuses impossible tokens before any lookup: counted by reason, never logged', async () => {
+    const { logger, lines } = capturedLogger();
+    const identity = createIdentityClient({ introspectionUrl: stub.url, clientId: 'c', clientSecret: 's', logger });
+    await using app = await startGuardedApp({ '/orders': requireAuth(identity) });
+    const count = async (rejection: string) =>
+      Number(
+        new RegExp(`identity_token_rejected_total\\{[^}]*identity_token_rejection="${rejection}"[^}]*\\} (\\d+)`).exec(
+          await telemetry.prometheusText(),
+        )?.[1] ?? 0,
+      );
+    const before = {
+      empty: await count('empty'),
+      too_long: await count('too_long'),
+      malformed: await count('malformed'),
+    };
+    const requests = stub.requests.length;
+    const bad = [`${TOKEN}{x}`, `${TOKEN} ${TOKEN}`, `${TOKEN}ä`];
+    for (const token of bad)
+      await expect(identity.introspect(token)).rejects.toMatchObject({ code: 'INVALID_TOKEN', reason: 'malformed' });
+    await expect(identity.introspect('')).rejects.toMatchObject({ reason: 'malformed' });
+    await expect(identity.introspect(TOKEN.repeat(200))).rejects.toMatchObject({ reason: 'too_long' });
+    const statuses: number[] = [];
+    for (const header of [`Bearer ${TOKEN}{x}`, `Bearer ${TOKEN.repeat(200)}`, 'Bearer '])
+      statuses.push((await fetch(`${app.url}/orders`, { headers: { authorization: header } })).status);
+    expect(statuses).toEqual([400, 401, 400]);
+    expect(stub.requests.length).toBe(requests);
+    expect(await count('malformed')).toBe(before.malformed + bad.length + 1);
+    expect(await count('too_long')).toBe(before.too_long + 2);
+    expect(await count('empty')).toBe(before.empty + 2);
+    expect(lines.join('\n')).not.toContain(TOKEN);
+  });
 });
