@@ -107,3 +107,59 @@ describe('a service started with --import @service-runtime/observability/registe
     expect(result.stdout.split('\n').filter((l) => l.includes('"type":"span"'))).toHaveLength(2);
   });
 });
+
+describe('OTEL_LOGS_EXPORTER in a service started with --import .../register', () => {
+  const stdoutLog = (stdout: string) => stdout.split('\n').find((l) => l.includes('"msg":"handling"'));
+
+  it('otlp: sends each log line as a record carrying the trace and span ids of its span, not on stdout', async () => {
+    await using receiver = await startOtlpReceiver();
+    const result = await runService({
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_LOGS_EXPORTER: 'otlp',
+      OTEL_EXPORTER_OTLP_LOGS_HEADERS: 'x-tenant=acme',
+    });
+    expect(result.code, result.stderr).toBe(0);
+    const [server] = await receiver.waitForSpans(1, { filter: (s) => s.name === 'GET /orders/:id' });
+    const log = receiver.logs.find((l) => l.body === 'handling');
+    expect(log).toMatchObject({ traceId: server!.traceId, spanId: server!.spanId, severityNumber: 9 });
+    expect(log?.resource['service.name']).toBe('fixture');
+    const logRequest = receiver.requests.find((r) => r.path === '/v1/logs');
+    expect(logRequest?.headers['x-tenant']).toBe('acme');
+    expect(logRequest?.headers['content-type']).toBe('application/x-protobuf');
+    expect(stdoutLog(result.stdout)).toBeUndefined();
+  });
+
+  it('console,otlp: both, with OTEL_EXPORTER_OTLP_LOGS_ENDPOINT and http/json for logs alone', async () => {
+    await using receiver = await startOtlpReceiver();
+    const result = await runService({
+      OTEL_TRACES_EXPORTER: 'none',
+      OTEL_LOGS_EXPORTER: 'console,otlp',
+      OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `${receiver.endpoint}/v1/logs`,
+      OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'http/json',
+    });
+    expect(result.code, result.stderr).toBe(0);
+    const line = JSON.parse(stdoutLog(result.stdout) ?? '{}') as Record<string, string>;
+    const record = receiver.logs.find((l) => l.body === 'handling');
+    expect(record).toMatchObject({ traceId: line['trace_id'], spanId: line['span_id'] });
+    expect(receiver.contentTypes).toEqual(['application/json']);
+  });
+
+  it('none: no log lines anywhere', async () => {
+    const result = await runService({ OTEL_TRACES_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe('');
+  });
+
+  it('a hanging collector never holds the service: it exits 0 once the export timeout cuts the request', async () => {
+    await using receiver = await startOtlpReceiver();
+    receiver.setMode({ kind: 'hang' });
+    const result = await runService({
+      OTEL_TRACES_EXPORTER: 'none',
+      OTEL_LOGS_EXPORTER: 'otlp',
+      OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `${receiver.endpoint}/v1/logs`,
+      OTEL_EXPORTER_OTLP_LOGS_TIMEOUT: '500',
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(receiver.requestCount()).toBe(1);
+  });
+});

@@ -1,23 +1,27 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { decodeTraceJson, decodeTraceRequest } from '@service-runtime/trace-viewer';
-import type { OtlpSpan } from './otlp-types.ts';
+import { decodeLogsJson, decodeLogsRequest, decodeTraceJson, decodeTraceRequest } from '@service-runtime/trace-viewer';
+import type { OtlpLogRecord, OtlpSpan } from './otlp-types.ts';
 
 export type { OtlpSpan } from './otlp-types.ts';
 
 /** How the receiver answers, so tests can play a collector that fails or hangs. */
 export type ReceiverMode = { kind: 'ok' } | { kind: 'status'; status: number } | { kind: 'hang' };
 
-/** A real OTLP/HTTP trace receiver on a loopback port (http/protobuf and http/json). */
+/** A real OTLP/HTTP trace and log receiver on a loopback port (http/protobuf and http/json). */
 export interface OtlpReceiver extends AsyncDisposable {
   /** Base endpoint, e.g. `http://127.0.0.1:43121`, for OTEL_EXPORTER_OTLP_ENDPOINT. */
   readonly endpoint: string;
   readonly port: number;
   /** Every span received so far. */
   readonly spans: OtlpSpan[];
+  /** Every log record received so far. */
+  readonly logs: OtlpLogRecord[];
   /** Content types of the export requests received, in order. */
   readonly contentTypes: string[];
+  /** Path and headers of every export request answered, in order. */
+  readonly requests: { path: string; headers: IncomingHttpHeaders }[];
   /** Export requests received (including ones answered with an error). */
   requestCount(): number;
   /** Resolves once at least `count` spans (matching `filter`) arrived; rejects after `timeoutMs`. */
@@ -33,7 +37,9 @@ export interface OtlpReceiver extends AsyncDisposable {
 /** Starts an OTLP/HTTP receiver on 127.0.0.1 on a free port. */
 export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const spans: OtlpSpan[] = [];
+  const logs: OtlpLogRecord[] = [];
   const contentTypes: string[] = [];
+  const received: { path: string; headers: IncomingHttpHeaders }[] = [];
   let requests = 0;
   let mode: ReceiverMode = { kind: 'ok' };
   const waiters = new Set<() => void>();
@@ -55,6 +61,17 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
     const type = String(req.headers['content-type'] ?? '');
     contentTypes.push(type);
+    received.push({ path: req.url ?? '', headers: req.headers });
+    if (req.url?.startsWith('/v1/logs')) {
+      try {
+        logs.push(
+          ...(type.includes('json') ? decodeLogsJson(JSON.parse(body.toString('utf8'))) : decodeLogsRequest(body)),
+        );
+      } catch (error) {
+        res.writeHead(400).end(String(error));
+        return;
+      }
+    }
     if (req.url?.startsWith('/v1/traces')) {
       try {
         const received = type.includes('json')
@@ -84,7 +101,9 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     endpoint: `http://127.0.0.1:${port}`,
     port,
     spans,
+    logs,
     contentTypes,
+    requests: received,
     requestCount: () => requests,
     setMode: (next) => {
       mode = next;

@@ -1,4 +1,10 @@
-import type { ObservabilityOptions, MetricsExporterName, OtlpProtocol, TracesExporterName } from './types.ts';
+import type {
+  LogsExporterName,
+  ObservabilityOptions,
+  MetricsExporterName,
+  OtlpProtocol,
+  TracesExporterName,
+} from './types.ts';
 import { safeUrl } from './redact.ts';
 import { readBoolean, readEnum, readKeyValueList, readList, readNumber, readString, shown, warnOnce } from './env.ts';
 
@@ -12,6 +18,9 @@ export interface ResolvedConfig {
   sampler: { name: SamplerName; ratio: number };
   propagators: PropagatorName[];
   batch: { scheduledDelayMs: number; exportTimeoutMs: number; maxQueueSize: number; maxExportBatchSize: number };
+  logsExporters: LogsExporterName[];
+  logsOtlp: { url: string; protocol: OtlpProtocol; headers: Record<string, string>; timeoutMs: number };
+  logBatch: { scheduledDelayMs: number; exportTimeoutMs: number; maxQueueSize: number; maxExportBatchSize: number };
   metricsExporter: MetricsExporterName;
   metricsOtlp: { url: string; protocol: OtlpProtocol; headers: Record<string, string>; timeoutMs: number };
   metricExportIntervalMs: number;
@@ -38,7 +47,7 @@ const SAMPLERS: readonly SamplerName[] = [
   'parentbased_traceidratio',
 ];
 const PROPAGATORS: readonly string[] = ['tracecontext', 'baggage', 'b3', 'b3multi', 'none'];
-const TRACES_EXPORTERS: readonly string[] = ['console', 'otlp', 'none'];
+const EXPORTERS: readonly string[] = ['console', 'otlp', 'none'];
 const PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json', 'grpc'];
 // Node timers fire after 1 ms for any delay above 2^31-1 ms: a larger value is a bad value.
 const MAX_TIMER_MS = 2_147_483_647;
@@ -69,6 +78,10 @@ export function resolveConfig(
     readString('OTEL_EXPORTER_OTLP_ENDPOINT', env) !== undefined;
   const defaultExporters = toList(options.tracesExporter) ?? [endpointSet ? 'otlp' : 'console'];
 
+  // Logs stay JSON lines on stdout unless OTEL_LOGS_EXPORTER (or the code) asks for OTLP.
+  const defaultLogs = toList(options.logsExporter) ?? ['console'];
+  const logsExporters = readExporters('OTEL_LOGS_EXPORTER', env, defaultLogs) ?? defaultLogs;
+
   const metricsDefault = options.metricsExporter ?? 'prometheus';
   const samplerName =
     readEnum('OTEL_TRACES_SAMPLER', SAMPLERS, 'parentbased_always_on', env) ?? 'parentbased_always_on';
@@ -78,7 +91,7 @@ export function resolveConfig(
     disabled: readBoolean('OTEL_SDK_DISABLED', env) ?? false,
     serviceName,
     resourceAttributes,
-    tracesExporters: readExporters(env, defaultExporters) ?? defaultExporters,
+    tracesExporters: readExporters('OTEL_TRACES_EXPORTER', env, defaultExporters) ?? defaultExporters,
     otlp: resolveOtlp('TRACES', 'v1/traces', options, env),
     sampler: { name: samplerName, ratio: samplerRatio },
     propagators: readPropagators(env),
@@ -87,6 +100,14 @@ export function resolveConfig(
       exportTimeoutMs: readNumber('OTEL_BSP_EXPORT_TIMEOUT', '30000', env, { min: 1, max: MAX_TIMER_MS }) ?? 30000,
       maxQueueSize: readNumber('OTEL_BSP_MAX_QUEUE_SIZE', '2048', env, { min: 1, max: MAX_QUEUE }) ?? 2048,
       maxExportBatchSize: readNumber('OTEL_BSP_MAX_EXPORT_BATCH_SIZE', '512', env, { min: 1, max: MAX_QUEUE }) ?? 512,
+    },
+    logsExporters: logsExporters,
+    logsOtlp: resolveLogsOtlp(logsExporters, options, env),
+    logBatch: {
+      scheduledDelayMs: readNumber('OTEL_BLRP_SCHEDULE_DELAY', '1000', env, { min: 0, max: MAX_TIMER_MS }) ?? 1000,
+      exportTimeoutMs: readNumber('OTEL_BLRP_EXPORT_TIMEOUT', '30000', env, { min: 1, max: MAX_TIMER_MS }) ?? 30000,
+      maxQueueSize: readNumber('OTEL_BLRP_MAX_QUEUE_SIZE', '2048', env, { min: 1, max: MAX_QUEUE }) ?? 2048,
+      maxExportBatchSize: readNumber('OTEL_BLRP_MAX_EXPORT_BATCH_SIZE', '512', env, { min: 1, max: MAX_QUEUE }) ?? 512,
     },
     metricsExporter:
       readEnum<MetricsExporterName>('OTEL_METRICS_EXPORTER', METRICS_EXPORTERS, metricsDefault, env) ?? metricsDefault,
@@ -104,17 +125,35 @@ function toList<T>(value: T | T[] | undefined): T[] | undefined {
   return Array.isArray(value) ? value : [value];
 }
 
-function readExporters(env: NodeJS.ProcessEnv, fallback: TracesExporterName[]): TracesExporterName[] | undefined {
-  const names = readList('OTEL_TRACES_EXPORTER', env);
+/** `OTEL_TRACES_EXPORTER` or `OTEL_LOGS_EXPORTER`: a list of console, otlp, none (none wins). */
+function readExporters<T extends TracesExporterName | LogsExporterName>(
+  name: string,
+  env: NodeJS.ProcessEnv,
+  fallback: T[],
+): T[] | undefined {
+  const names = readList(name, env);
   if (names === undefined) return undefined;
-  const chosen = names.map((n) => n.toLowerCase()).filter((n) => TRACES_EXPORTERS.includes(n)) as TracesExporterName[];
-  const result = chosen.length === 0 ? fallback : chosen.includes('none') ? ['none' as const] : [...new Set(chosen)];
+  const chosen = names.map((n) => n.toLowerCase()).filter((n) => EXPORTERS.includes(n)) as T[];
+  const result = chosen.length === 0 ? fallback : chosen.includes('none' as T) ? ['none' as T] : [...new Set(chosen)];
   if (chosen.length !== names.length) {
     warnOnce(
-      `OTEL_TRACES_EXPORTER=${shown(names.join(','))} names an unknown exporter (known: console, otlp, none); using ${result.join(',')}`,
+      `${name}=${shown(names.join(','))} names an unknown exporter (known: console, otlp, none); using ${result.join(',')}`,
     );
   }
   return result;
+}
+
+/** The logs endpoint; gRPC is not offered for logs, so it falls back to http/protobuf with a warning. */
+function resolveLogsOtlp(
+  exporters: LogsExporterName[],
+  options: ObservabilityOptions,
+  env: NodeJS.ProcessEnv,
+): ResolvedConfig['otlp'] {
+  const resolved = resolveOtlp('LOGS', 'v1/logs', options, env);
+  if (resolved.protocol !== 'grpc') return resolved;
+  if (exporters.includes('otlp'))
+    warnOnce('OTLP log export speaks http/protobuf or http/json, not grpc; using http/protobuf');
+  return resolveOtlp('LOGS', 'v1/logs', options, { ...env, OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'http/protobuf' });
 }
 
 function readPropagators(env: NodeJS.ProcessEnv): PropagatorName[] {
@@ -131,7 +170,7 @@ function readPropagators(env: NodeJS.ProcessEnv): PropagatorName[] {
 }
 
 function resolveOtlp(
-  signal: 'TRACES' | 'METRICS',
+  signal: 'TRACES' | 'METRICS' | 'LOGS',
   path: string,
   options: ObservabilityOptions,
   env: NodeJS.ProcessEnv,

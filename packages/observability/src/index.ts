@@ -18,6 +18,7 @@ export type { ConsoleSpanLine } from './console-exporter.ts';
 export type {
   ObservabilityOptions,
   TracesExporterName,
+  LogsExporterName,
   MetricsExporterName,
   OtlpProtocol,
   TracingHealth,

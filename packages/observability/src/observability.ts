@@ -7,7 +7,9 @@ import { BoundedBatchSpanProcessor } from './batch-processor.ts';
 import { resolveConfig, type ResolvedConfig } from './config.ts';
 import { createDiagBridge } from './diag-bridge.ts';
 import { setConfigWarningSink } from './env.ts';
+import { createLogOutput } from './log-exporters.ts';
 import { createLogger, setLogger, type Logger } from './logger.ts';
+import type { OtlpLogExport } from './otlp-log-exporter.ts';
 import { createMeterProvider, createTracingHealthObserver, setMetricsHandler } from './metrics.ts';
 import { createPropagator } from './propagators.ts';
 import { createRedactor, settingSecrets, urlSecrets } from './redact.ts';
@@ -57,19 +59,30 @@ export function initObservability(options: ObservabilityOptions = {}): Observabi
   const pending: string[] = [];
   setConfigWarningSink((message) => pending.push(message));
   const config = resolveConfig(options);
-  const logger = createLogger({ serviceName: config.serviceName, ...options.logger });
+  const logOutput = createLogOutput(config, options.logger?.destination);
+  const logger = createLogger({
+    serviceName: config.serviceName,
+    level: options.logger?.level,
+    destination: logOutput.destination,
+  });
+  logOutput.setNotices(logger);
   setLogger(logger);
   const warn = (message: string) => logger.warn({ config: true }, message);
   setConfigWarningSink(warn);
   pending.forEach(warn);
-  const handle = config.disabled ? disabledHandle(config, logger) : startSdk(config, options, logger);
+  const handle = config.disabled ? disabledHandle(config, logger) : startSdk(config, options, logger, logOutput.otlp);
   current = { handle, optionsKey };
   if (config.handleSignals) installSignalHandlers(handle);
   installExitFlush();
   return handle;
 }
 
-function startSdk(config: ResolvedConfig, options: ObservabilityOptions, logger: Logger): Observability {
+function startSdk(
+  config: ResolvedConfig,
+  options: ObservabilityOptions,
+  logger: Logger,
+  logExport: OtlpLogExport | undefined,
+): Observability {
   const redact = createRedactor(
     settingSecrets(process.env, [
       ...Object.values(config.otlp.headers),
@@ -132,11 +145,17 @@ function startSdk(config: ResolvedConfig, options: ObservabilityOptions, logger:
     meter: (name = config.serviceName, version) => metrics.getMeter(name, version),
     tracingHealth: () => sumHealth(batchProcessors),
     forceFlush: () =>
-      bounded(Promise.all([tracerProvider.forceFlush(), meterProvider.forceFlush()]), 'telemetry flush'),
+      bounded(
+        Promise.all([tracerProvider.forceFlush(), meterProvider.forceFlush(), logExport?.flush()]),
+        'telemetry flush',
+      ),
     shutdown() {
       shutdownPromise ??= (async () => {
+        // Log records go last, so the lines logged while spans and metrics shut down go out too.
         await bounded(
-          Promise.allSettled([tracerProvider.shutdown(), shutdownMeters(meterProvider)]),
+          Promise.allSettled([tracerProvider.shutdown(), shutdownMeters(meterProvider)]).then(() =>
+            logExport?.shutdown(),
+          ),
           'telemetry shutdown',
         );
         unregisterInstrumentations?.();

@@ -4,6 +4,8 @@ import type { DestinationStream, LevelWithSilent } from 'pino';
 
 /** Where finished spans go. `console` prints one JSON line per span on stdout. */
 export type TracesExporterName = 'console' | 'otlp' | 'none';
+/** Where log lines go (`OTEL_LOGS_EXPORTER`). `console` writes JSON lines on stdout; `otlp` sends log records. */
+export type LogsExporterName = 'console' | 'otlp' | 'none';
 /** Where metrics go. `prometheus` is served by httpkit at `/metrics`. */
 export type MetricsExporterName = 'prometheus' | 'otlp' | 'console' | 'none';
 /** OTLP wire protocol (`OTEL_EXPORTER_OTLP_PROTOCOL`). */
@@ -23,6 +25,8 @@ export interface ObservabilityOptions {
   handleSignals?: boolean;
   /** Default exporter choice when `OTEL_TRACES_EXPORTER` is unset. */
   tracesExporter?: TracesExporterName | TracesExporterName[];
+  /** Default log exporters when `OTEL_LOGS_EXPORTER` is unset. Default `console`. */
+  logsExporter?: LogsExporterName | LogsExporterName[];
   /** Default metrics exporter when `OTEL_METRICS_EXPORTER` is unset. */
   metricsExporter?: MetricsExporterName;
   /** Default OTLP base endpoint (e.g. `http://collector:4318`) when no env variable names one. */

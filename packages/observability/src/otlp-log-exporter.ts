@@ -1,0 +1,142 @@
+import { JsonLogsSerializer, ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
+import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { ExportFailureLog, type NoticeSink } from './export-failure-log.ts';
+import { OtlpHttpSender } from './otlp-http-sender.ts';
+import type { Redactor } from './redact.ts';
+
+/** Settings of the OTLP/HTTP log export (`OTEL_EXPORTER_OTLP_LOGS_*`, `OTEL_BLRP_*`). */
+export interface OtlpLogExportSettings {
+  url: string;
+  headers: Record<string, string>;
+  json: boolean;
+  timeoutMs: number;
+  scheduledDelayMs: number;
+  maxQueueSize: number;
+  maxExportBatchSize: number;
+  notices: NoticeSink;
+  redact: Redactor;
+}
+
+/** Counts that tell whether log records reach the collector. */
+export interface LogExportHealth {
+  exported: number;
+  failed: number;
+  /** Dropped because the bounded queue was full. */
+  dropped: number;
+  queued: number;
+}
+
+/** Between two notices of dropped records. */
+const DROP_NOTICE_INTERVAL_MS = 60_000;
+
+/**
+ * Batches log records and sends them over OTLP/HTTP through one {@link OtlpHttpSender}: a bounded
+ * queue (records past it are dropped, counted and reported once a minute), one request in flight,
+ * cut at the timeout. Adding a record never blocks and never throws.
+ */
+export class OtlpLogExport {
+  readonly health: LogExportHealth = { exported: 0, failed: 0, dropped: 0, queued: 0 };
+  private readonly settings: OtlpLogExportSettings;
+  private readonly sender: OtlpHttpSender;
+  private readonly failures: ExportFailureLog;
+  private queue: ReadableLogRecord[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<void> | undefined;
+  private lastDropNoticeAt = Number.NEGATIVE_INFINITY;
+  private unreportedDrops = 0;
+  private closed = false;
+
+  constructor(settings: OtlpLogExportSettings) {
+    this.settings = settings;
+    this.sender = new OtlpHttpSender({
+      url: settings.url,
+      headers: settings.headers,
+      contentType: settings.json ? 'application/json' : 'application/x-protobuf',
+      timeoutMs: settings.timeoutMs,
+    });
+    this.failures = new ExportFailureLog('log', settings.url, settings.notices, settings.redact);
+  }
+
+  add(record: ReadableLogRecord): void {
+    if (this.closed) return;
+    if (this.queue.length >= this.settings.maxQueueSize) {
+      this.health.dropped++;
+      this.unreportedDrops++;
+      this.reportDrops();
+      return;
+    }
+    this.queue.push(record);
+    this.health.queued = this.queue.length;
+    if (this.queue.length >= this.settings.maxExportBatchSize) this.sendNext();
+    else if (this.timer === undefined) {
+      this.timer = setTimeout(() => this.sendNext(), this.settings.scheduledDelayMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Sends everything queued now; resolves when the queue is empty or a send failed. Never rejects. */
+  async flush(): Promise<void> {
+    while (this.queue.length > 0 || this.inFlight !== undefined) {
+      const before = this.health.failed;
+      this.sendNext();
+      await this.inFlight;
+      if (this.health.failed > before) return;
+    }
+  }
+
+  /** Flushes, then closes the connection; records added later are ignored. */
+  async shutdown(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.sender.close();
+  }
+
+  private sendNext(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.inFlight !== undefined || this.queue.length === 0) return;
+    const batch = this.queue.splice(0, this.settings.maxExportBatchSize);
+    this.health.queued = this.queue.length;
+    this.inFlight = this.send(batch).finally(() => {
+      this.inFlight = undefined;
+      if (this.closed) return;
+      if (this.queue.length >= this.settings.maxExportBatchSize) this.sendNext();
+      else if (this.queue.length > 0 && this.timer === undefined) {
+        this.timer = setTimeout(() => this.sendNext(), this.settings.scheduledDelayMs);
+        this.timer.unref();
+      }
+    });
+  }
+
+  private async send(batch: ReadableLogRecord[]): Promise<void> {
+    let body: Uint8Array | undefined;
+    try {
+      body = (this.settings.json ? JsonLogsSerializer : ProtobufLogsSerializer).serializeRequest(batch);
+    } catch {
+      body = undefined;
+    }
+    if (body === undefined) {
+      this.health.failed += batch.length;
+      this.failures.record({ ok: false, errorType: 'serialize_failed' }, batch.length);
+      return;
+    }
+    const result = await this.sender.post(body);
+    this.failures.record(result, batch.length);
+    if (result.ok) this.health.exported += batch.length;
+    else this.health.failed += batch.length;
+  }
+
+  // Reporting goes through the logger, which may log into this queue again: the time is set first.
+  private reportDrops(): void {
+    const now = performance.now();
+    if (now - this.lastDropNoticeAt < DROP_NOTICE_INTERVAL_MS) return;
+    this.lastDropNoticeAt = now;
+    const dropped = this.unreportedDrops;
+    this.unreportedDrops = 0;
+    this.settings.notices.warn(
+      { otlp: { dropped_log_records: dropped, max_queue_size: this.settings.maxQueueSize } },
+      `dropped ${dropped} log records: the OTLP log export did not keep up`,
+    );
+  }
+}
