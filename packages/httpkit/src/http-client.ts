@@ -1,17 +1,31 @@
-import { context, createContextKey, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import {
+  type Attributes,
+  type Context,
+  context,
+  createContextKey,
+  propagation,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
 import { recordError } from '@service-runtime/observability';
 import { resolveTrustedHosts } from './config.ts';
-import { httpkitTracer } from './instruments.ts';
+import { OTHER_METHOD, recordedMethod, resolveKnownMethods, spanMethod } from './http-method.ts';
+import { clientDurationHistogram, httpkitTracer } from './instruments.ts';
+import { type Hop, isRedirect, MAX_REDIRECTS, nextHop, type RequestBody, resendableBody } from './redirect.ts';
 import {
   ATTR_ERROR_TYPE,
   ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_REQUEST_METHOD_ORIGINAL,
+  ATTR_HTTP_REQUEST_RESEND_COUNT,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
   ATTR_URL_FULL,
   TRACE_HEADERS,
 } from './semconv.ts';
-import { compileTrustedHosts } from './trusted-hosts.ts';
+import { compileTrustedHosts, type HostMatcher } from './trusted-hosts.ts';
 import type { HttpClientOptions, TracedFetch } from './types.ts';
 
 // `@opentelemetry/core`'s suppress-tracing key: fetch auto-instrumentation (undici) then stays out,
@@ -24,41 +38,97 @@ const headerSetter = {
   },
 };
 
+/** What every hop of one client needs. */
+interface ClientSettings {
+  isTrusted: HostMatcher;
+  knownMethods: ReadonlySet<string>;
+  fetchImpl: typeof fetch;
+}
+
 /**
- * A traced `fetch`: one CLIENT span per call (child of the active span), `traceparent`,
+ * A traced `fetch`: one CLIENT span per request (child of the active span), `traceparent`,
  * `tracestate` and `baggage` injected only when the target host is trusted and removed otherwise,
- * even when the caller set them. The span is kept either way. Errors and 4xx/5xx set status ERROR.
+ * even when the caller set them. Redirects are followed here (at most 20), trust decided again for
+ * every hop, and a hop to another origin loses `authorization` and `cookie`. Errors and 4xx/5xx set
+ * status ERROR; each request is recorded in `http.client.request.duration`.
  */
 export function createHttpClient(options: HttpClientOptions = {}): TracedFetch {
-  const isTrusted = compileTrustedHosts(resolveTrustedHosts(options.trustedHosts));
-  const fetchImpl = options.fetch ?? globalThis.fetch;
+  const settings: ClientSettings = {
+    isTrusted: compileTrustedHosts(resolveTrustedHosts(options.trustedHosts)),
+    knownMethods: resolveKnownMethods(),
+    fetchImpl: options.fetch ?? globalThis.fetch,
+  };
   return async function tracedFetch(input, init) {
     const request = new Request(input, init);
-    const url = new URL(request.url);
-    const method = request.method;
     const parent = context.active();
-    const span = httpkitTracer().startSpan(method, { kind: SpanKind.CLIENT }, parent);
-    if (span.isRecording()) {
-      span.setAttribute(ATTR_HTTP_REQUEST_METHOD, method);
-      span.setAttribute(ATTR_URL_FULL, `${url.protocol}//${url.host}${url.pathname}`);
-      span.setAttribute(ATTR_SERVER_ADDRESS, url.hostname);
-      span.setAttribute(ATTR_SERVER_PORT, Number(url.port || (url.protocol === 'https:' ? 443 : 80)));
+    const mode = request.redirect;
+    let hop: Hop = {
+      url: new URL(request.url),
+      method: request.method,
+      headers: request.headers,
+      body: request.body === null ? null : resendableBody(init?.body),
+    };
+    // The caller's request goes out first (its body is read once); later hops are built from `hop`.
+    let response = await send(settings, parent, hop, 0, new Request(request, { redirect: 'manual' }));
+    for (let count = 1; mode !== 'manual' && isRedirect(response); count++) {
+      if (mode === 'error') throw new TypeError('fetch failed: unexpected redirect');
+      if (count > MAX_REDIRECTS) throw new TypeError(`fetch failed: more than ${MAX_REDIRECTS} redirects`);
+      hop = nextHop(hop, response);
+      await response.body?.cancel();
+      const next = new Request(hop.url, {
+        method: hop.method,
+        headers: hop.headers,
+        body: hop.body as RequestBody | null,
+        redirect: 'manual',
+        signal: request.signal,
+      });
+      response = await send(settings, parent, hop, count, next);
     }
-    for (const name of TRACE_HEADERS) request.headers.delete(name);
-    if (isTrusted(url)) propagation.inject(trace.setSpan(parent, span), request.headers, headerSetter);
-    try {
-      const response = await context.with(parent.setValue(SUPPRESS_TRACING_KEY, true), () => fetchImpl(request));
-      span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, response.status);
-      if (response.status >= 400) {
-        span.setStatus({ code: SpanStatusCode.ERROR });
-        span.setAttribute(ATTR_ERROR_TYPE, String(response.status));
-      }
-      return response;
-    } catch (error) {
-      recordError(span, error);
-      throw error;
-    } finally {
-      span.end();
-    }
+    return response;
   };
+}
+
+/** One request on the wire: its span, its trace headers (trusted hosts only), its duration. */
+async function send(
+  settings: ClientSettings,
+  parent: Context,
+  hop: Hop,
+  resendCount: number,
+  request: Request,
+): Promise<Response> {
+  const url = hop.url;
+  const method = recordedMethod(hop.method, settings.knownMethods);
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  const metric: Attributes = {
+    [ATTR_HTTP_REQUEST_METHOD]: method,
+    [ATTR_SERVER_ADDRESS]: url.hostname,
+    [ATTR_SERVER_PORT]: port,
+  };
+  const attributes: Attributes = { ...metric, [ATTR_URL_FULL]: `${url.protocol}//${url.host}${url.pathname}` };
+  if (method === OTHER_METHOD) attributes[ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = hop.method;
+  if (resendCount > 0) attributes[ATTR_HTTP_REQUEST_RESEND_COUNT] = resendCount;
+  const span = httpkitTracer().startSpan(spanMethod(method), { kind: SpanKind.CLIENT, attributes }, parent);
+  for (const name of TRACE_HEADERS) request.headers.delete(name);
+  if (settings.isTrusted(url)) propagation.inject(trace.setSpan(parent, span), request.headers, headerSetter);
+  const start = performance.now();
+  try {
+    const response = await context.with(parent.setValue(SUPPRESS_TRACING_KEY, true), () => settings.fetchImpl(request));
+    metric[ATTR_HTTP_RESPONSE_STATUS_CODE] = response.status;
+    span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, response.status);
+    if (response.status >= 400) markFailed(span, metric, String(response.status));
+    return response;
+  } catch (error) {
+    recordError(span, error);
+    metric[ATTR_ERROR_TYPE] = (error as Error)?.name ?? 'Error';
+    throw error;
+  } finally {
+    span.end();
+    clientDurationHistogram().record((performance.now() - start) / 1000, metric);
+  }
+}
+
+function markFailed(span: Span, metric: Attributes, errorType: string): void {
+  span.setStatus({ code: SpanStatusCode.ERROR });
+  span.setAttribute(ATTR_ERROR_TYPE, errorType);
+  metric[ATTR_ERROR_TYPE] = errorType;
 }

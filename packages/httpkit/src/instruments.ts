@@ -1,10 +1,14 @@
 import { type Histogram, metrics, type Tracer, trace } from '@opentelemetry/api';
-import { DURATION_BUCKETS_SECONDS, METRIC_HTTP_SERVER_REQUEST_DURATION, SCOPE_NAME, SCOPE_VERSION } from './semconv.ts';
+import {
+  DURATION_BUCKETS_SECONDS,
+  METRIC_HTTP_CLIENT_REQUEST_DURATION,
+  METRIC_HTTP_SERVER_REQUEST_DURATION,
+  SCOPE_NAME,
+  SCOPE_VERSION,
+} from './semconv.ts';
 
 let tracerProvider: unknown;
 let cachedTracer: Tracer | undefined;
-let meterProvider: unknown;
-let cachedHistogram: Histogram | undefined;
 
 /**
  * httpkit's tracer from the current global provider. Cached per provider, so init before or after
@@ -19,18 +23,32 @@ export function httpkitTracer(): Tracer {
   return cachedTracer;
 }
 
-/** The `http.server.request.duration` histogram (seconds) of the current global meter provider. */
-export function durationHistogram(): Histogram {
-  const provider = metrics.getMeterProvider();
-  if (provider !== meterProvider || cachedHistogram === undefined) {
-    meterProvider = provider;
-    cachedHistogram = provider
-      .getMeter(SCOPE_NAME, SCOPE_VERSION)
-      .createHistogram(METRIC_HTTP_SERVER_REQUEST_DURATION, {
-        description: 'Duration of HTTP server requests',
+/** A duration histogram (seconds) of the current global meter provider, made once per provider. */
+function durationHistogramOf(name: string, description: string): () => Histogram {
+  let provider: unknown;
+  let histogram: Histogram | undefined;
+  return () => {
+    const current = metrics.getMeterProvider();
+    if (current !== provider || histogram === undefined) {
+      provider = current;
+      histogram = current.getMeter(SCOPE_NAME, SCOPE_VERSION).createHistogram(name, {
+        description,
         unit: 's',
         advice: { explicitBucketBoundaries: [...DURATION_BUCKETS_SECONDS] },
       });
-  }
-  return cachedHistogram;
+    }
+    return histogram;
+  };
 }
+
+/** The `http.server.request.duration` histogram (seconds) of the current global meter provider. */
+export const durationHistogram = durationHistogramOf(
+  METRIC_HTTP_SERVER_REQUEST_DURATION,
+  'Duration of HTTP server requests',
+);
+
+/** The `http.client.request.duration` histogram (seconds): each request of the traced fetch. */
+export const clientDurationHistogram = durationHistogramOf(
+  METRIC_HTTP_CLIENT_REQUEST_DURATION,
+  'Duration of HTTP client requests',
+);

@@ -39,6 +39,8 @@ export interface RequestObservers {
   metrics: boolean;
   /** Explicit access-log logger; default a child of observability's current logger. */
   logger: Logger | undefined;
+  /** Methods recorded as themselves; others are `_OTHER` (`OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS`). */
+  knownMethods: ReadonlySet<string>;
 }
 
 /** The fields of one access-log line (`aborted` only on requests the client gave up on). */

@@ -1,22 +1,16 @@
 import type { ServerResponse } from 'node:http';
-import type { TLSSocket } from 'node:tls';
 import { type Span, SpanStatusCode } from '@opentelemetry/api';
 import { writeAccessLog } from './access-log.ts';
+import { spanMethod } from './http-method.ts';
 import { recordDuration } from './request-metrics.ts';
-import { pathOf } from './request-path.ts';
 import { type RequestState, stateOf } from './request-state.ts';
 import { routeTemplate } from './route-template.ts';
 import {
   ATTR_CLIENT_ADDRESS,
   ATTR_ERROR_TYPE,
-  ATTR_HTTP_REQUEST_METHOD,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_HTTP_ROUTE,
   ATTR_NETWORK_PROTOCOL_VERSION,
-  ATTR_SERVER_ADDRESS,
-  ATTR_SERVER_PORT,
-  ATTR_URL_PATH,
-  ATTR_URL_SCHEME,
   ATTR_USER_AGENT_ORIGINAL,
   ERROR_TYPE_ABORTED,
 } from './semconv.ts';
@@ -34,7 +28,7 @@ export function onResponseEnd(this: ServerResponse): void {
   const req = state.req;
   const aborted = !this.writableFinished;
   const status = this.statusCode;
-  const method = req.method;
+  const method = state.method;
   const route = state.route ?? (state.unmatched ? undefined : routeTemplate(req));
   const span = state.span;
   if (span.isRecording()) describeSpan(span, state, method, route, status, aborted);
@@ -43,8 +37,8 @@ export function onResponseEnd(this: ServerResponse): void {
   const observers = state.observers;
   if (observers.metrics || observers.accessLog) {
     const seconds = (performance.now() - state.startTime) / 1000;
-    if (observers.metrics) recordDuration(method, route, status, aborted, seconds);
-    if (observers.accessLog) writeAccessLog(state, method, route, status, aborted, seconds);
+    if (observers.metrics) recordDuration(method, state.scheme, route, status, aborted, seconds);
+    if (observers.accessLog) writeAccessLog(state, req.method, route, status, aborted, seconds);
   }
 }
 
@@ -56,7 +50,8 @@ function describeSpan(
   status: number,
   aborted: boolean,
 ): void {
-  span.updateName(route === undefined ? method : `${method} ${route}`);
+  const prefix = spanMethod(method);
+  span.updateName(route === undefined ? prefix : `${prefix} ${route}`);
   if (route !== undefined) span.setAttribute(ATTR_HTTP_ROUTE, route);
   if (state.ownSpan) describeRequest(span, state);
   if (aborted) {
@@ -76,27 +71,12 @@ function describeSpan(
   }
 }
 
-// Request attributes, read at the end so a sampled-out request never pays for them.
+// Attributes no sampler needs, read at the end so a sampled-out request never pays for them.
 function describeRequest(span: Span, state: RequestState): void {
   const req = state.req;
-  const socket = req.socket;
-  span.setAttribute(ATTR_HTTP_REQUEST_METHOD, req.method);
-  span.setAttribute(ATTR_URL_PATH, pathOf(req.originalUrl ?? req.url));
-  span.setAttribute(ATTR_URL_SCHEME, (socket as TLSSocket).encrypted === true ? 'https' : 'http');
   span.setAttribute(ATTR_NETWORK_PROTOCOL_VERSION, req.httpVersion);
-  const host = req.headers.host;
-  if (host !== undefined) {
-    const colon = host.lastIndexOf(':');
-    if (colon > host.lastIndexOf(']')) {
-      span.setAttribute(ATTR_SERVER_ADDRESS, host.slice(0, colon));
-      const port = Number(host.slice(colon + 1));
-      if (Number.isInteger(port)) span.setAttribute(ATTR_SERVER_PORT, port);
-    } else {
-      span.setAttribute(ATTR_SERVER_ADDRESS, host);
-      if (socket.localPort !== undefined) span.setAttribute(ATTR_SERVER_PORT, socket.localPort);
-    }
-  }
-  if (socket.remoteAddress !== undefined) span.setAttribute(ATTR_CLIENT_ADDRESS, socket.remoteAddress);
+  const remote = req.socket.remoteAddress;
+  if (remote !== undefined) span.setAttribute(ATTR_CLIENT_ADDRESS, remote);
   const agent = req.headers['user-agent'];
   if (agent !== undefined) span.setAttribute(ATTR_USER_AGENT_ORIGINAL, agent);
 }

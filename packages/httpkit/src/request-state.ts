@@ -22,6 +22,10 @@ export class RequestState {
   readonly rpc: RpcMetadata | undefined;
   readonly observers: RequestObservers;
   readonly startTime: number;
+  /** `http.request.method` as recorded: the method when known, else `_OTHER`. */
+  readonly method: string;
+  /** `url.scheme`: `https` on a TLS socket, else `http`. */
+  readonly scheme: string;
   /** The error the error handler recorded on the span (a 5xx), if any. */
   error: unknown = undefined;
   /** Set by the 404 handler: no route handled the request, so the span is named by method alone. */
@@ -38,6 +42,8 @@ export class RequestState {
     ctx: Context | undefined,
     rpc: RpcMetadata | undefined,
     observers: RequestObservers,
+    method: string,
+    scheme: string,
   ) {
     this.req = req;
     this.span = span;
@@ -46,6 +52,8 @@ export class RequestState {
     this.rpc = rpc;
     this.observers = observers;
     this.startTime = performance.now();
+    this.method = method;
+    this.scheme = scheme;
   }
 }
 

@@ -5,6 +5,10 @@
 
 /** `http.request.method` */
 export const ATTR_HTTP_REQUEST_METHOD = 'http.request.method';
+/** `http.request.method_original`: the method as sent, when it is recorded as `_OTHER`. */
+export const ATTR_HTTP_REQUEST_METHOD_ORIGINAL = 'http.request.method_original';
+/** `http.request.resend_count`: which redirect hop (or retry) a client span is, from 1. */
+export const ATTR_HTTP_REQUEST_RESEND_COUNT = 'http.request.resend_count';
 /** `http.route`: the matched route template, never the raw path. */
 export const ATTR_HTTP_ROUTE = 'http.route';
 /** `http.response.status_code` */
@@ -30,6 +34,8 @@ export const ATTR_ERROR_TYPE = 'error.type';
 
 /** Server request duration histogram, in seconds. */
 export const METRIC_HTTP_SERVER_REQUEST_DURATION = 'http.server.request.duration';
+/** Client request duration histogram (the traced fetch), in seconds. */
+export const METRIC_HTTP_CLIENT_REQUEST_DURATION = 'http.client.request.duration';
 /** Bucket boundaries the HTTP semantic conventions advise for request durations (seconds). */
 export const DURATION_BUCKETS_SECONDS: readonly number[] = [
   0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,

@@ -15,19 +15,21 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { resolveTrustIncoming, resolveUntracedPaths } from './config.ts';
 import { httpkitTracer } from './instruments.ts';
 import type { RequestObservers, RpcMetadata } from './internal-types.ts';
+import { recordedMethod, resolveKnownMethods, spanMethod } from './http-method.ts';
 import { onResponseEnd } from './request-end.ts';
 import { pathOf } from './request-path.ts';
 import { attachState, RequestState, stateOf } from './request-state.ts';
+import { schemeOf, startAttributes } from './server-attributes.ts';
 import type { TracingOptions } from './types.ts';
 
-const SERVER_SPAN: SpanOptions = { kind: SpanKind.SERVER };
 // `@opentelemetry/core` keeps instrumentation-http's per-request metadata under this registered key.
 const RPC_METADATA_KEY = createContextKey('OpenTelemetry SDK Context Key RPC_METADATA');
 
 /**
  * The server-span middleware alone, for an existing Express app: mount it first. Each request gets
- * one SERVER span (parent from `traceparent`), named `{method} {route}` when it ends, and the rest
- * of the chain runs in its context. With instrumentation-http active, its span is enriched instead.
+ * one SERVER span (parent from `traceparent`) started with the attributes a sampler may use, named
+ * `{method} {route}` when it ends (`HTTP` for a method outside the known list), and the rest of the
+ * chain runs in its context. With instrumentation-http active, its span is enriched instead.
  */
 export function tracing(options: TracingOptions = {}): RequestHandler {
   return tracingMiddleware(resolveObservers(options, false, false));
@@ -41,6 +43,7 @@ export function resolveObservers(options: TracingOptions, accessLog: boolean, me
     accessLog: options.accessLog ?? accessLog,
     metrics: options.metrics ?? metrics,
     logger: options.logger,
+    knownMethods: resolveKnownMethods(),
   };
 }
 
@@ -78,19 +81,18 @@ function startRequest(
     return;
   }
   let parent = propagation.extract(ROOT_CONTEXT, req.headers);
-  let options = SERVER_SPAN;
+  const method = recordedMethod(req.method, observers.knownMethods);
+  const scheme = schemeOf(req);
+  const options: SpanOptions = { kind: SpanKind.SERVER, attributes: startAttributes(req, method, scheme) };
   if (!observers.trustIncoming) {
     // At the edge: a new trace, linked to whatever the caller sent, never continued.
     const incoming = trace.getSpanContext(parent);
-    options =
-      incoming !== undefined && isSpanContextValid(incoming)
-        ? { ...SERVER_SPAN, links: [{ context: incoming }] }
-        : SERVER_SPAN;
+    if (incoming !== undefined && isSpanContextValid(incoming)) options.links = [{ context: incoming }];
     parent = ROOT_CONTEXT;
   }
-  const span = httpkitTracer().startSpan(req.method, options, parent);
+  const span = httpkitTracer().startSpan(spanMethod(method), options, parent);
   const ctx = trace.setSpan(parent, span);
-  attachState(res, new RequestState(req, span, true, ctx, undefined, observers));
+  attachState(res, new RequestState(req, span, true, ctx, undefined, observers, method, scheme));
   // 'close' follows 'finish' on every response and also fires when the client goes away.
   res.on('close', onResponseEnd);
   context.with(ctx, inner, undefined, req, res, next);
@@ -106,7 +108,8 @@ function enrichExisting(active: Context, req: Request, res: ServerResponse, obse
     if (candidate !== undefined && (candidate as { kind?: unknown }).kind === SpanKind.SERVER) span = candidate;
   }
   if (span === undefined) return false;
-  attachState(res, new RequestState(req, span, false, undefined, rpc, observers));
+  const method = recordedMethod(req.method, observers.knownMethods);
+  attachState(res, new RequestState(req, span, false, undefined, rpc, observers, method, schemeOf(req)));
   // instrumentation-http ends its span on 'close', so name it on 'finish', which comes first.
   res.on('finish', onResponseEnd);
   res.on('close', onResponseEnd);
