@@ -131,10 +131,23 @@ async function natsbusRunner(): Promise<Runner> {
     received++;
   });
   await consumer.flush();
+  // Like the anchor's flush every 1,000: publishes are not awaited one by one, their (truthful)
+  // results are awaited together every 1,000 messages.
+  let pending: Promise<unknown>[] = [];
   return {
-    publish: () => publisher.publish(subject, { type: 'order.created', data: payload }),
+    publish(i) {
+      pending.push(publisher.publish(subject, { type: 'order.created', data: payload }));
+      if (i % 1000 !== 999) return undefined;
+      const batch = pending;
+      pending = [];
+      return Promise.all(batch);
+    },
     received: () => received,
-    flush: () => publisher.flush(),
+    flush: async () => {
+      await Promise.all(pending);
+      pending = [];
+      await publisher.flush();
+    },
     close: async () => {
       await publisher.close();
       await consumer.close();

@@ -3,7 +3,7 @@
 //   the pattern users write today, the anchor: NodeSDK from @opentelemetry/sdk-node with its default
 //     OTLP exporter, the cloudevents SDK, PRODUCER/CONSUMER spans by hand, nc.publish not awaited,
 //     flush every 1,000
-//   natsbus at 100% sampling (OTLP export) and at 1% sampling, `await bus.publish()` per message.
+//   natsbus at 100% sampling (OTLP export) and at 1% sampling, `bus.publish()` results awaited every 1,000.
 // Every variant runs in its own child process; spans go to a local discarding OTLP/HTTP sink, all with
 // the same OTEL_* environment. BENCH_NATS_COUNT (default 100000) messages per measured run,
 // BENCH_NATS_ROUNDS (default 2) rounds; best kept.

@@ -116,7 +116,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
           publishOptions.headers,
         );
         if (span.isRecording()) span.setAttribute('messaging.message.body.size', out.body.length);
-        checkPayloadSize(nc, out.body, out.headers);
+        checkPayloadSize(nc, out.body, out.headers, !jetstreamPublish);
         if (jetstreamPublish) {
           queue.flush();
           return publishJetStream(

@@ -2,26 +2,32 @@ import type { Msg, MsgHdrs } from '@nats-io/transport-node';
 import type { RawMessage } from './internal-types.ts';
 import { CLOUDEVENTS_JSON } from './semconv.ts';
 
-/** The header block nats.js writes for `content-type: application/cloudevents+json` alone. */
-const STRUCTURED_BLOCK = new TextEncoder().encode(`NATS/1.0\r\ncontent-type: ${CLOUDEVENTS_JSON}\r\n\r\n`);
-
 /** The parts of nats.js's MsgImpl read here; absent (a future nats.js) means "decode as usual". */
 interface MsgInternals {
   _msg?: { hdr?: number };
   _rdata?: Uint8Array;
 }
 
+const START = 'NATS/1.0\r\n';
+const NOT_PLAIN_ASCII = /[^\t\n\r\x20-\x7e]/;
+/** Longest header block scanned by hand; longer ones (large tracestate) take nats.js's decode. */
+const MAX_SCANNED = 2048;
+
 /**
  * A received core message whose headers are decoded only when asked for. nats.js decodes the whole
  * header block into a map on first access; most messages carry nothing but the structured-mode
- * content type, which {@link CoreMessage.structuredOnly} recognises from the raw bytes, so trace and
- * `ce-` header lookups (and the decode) are skipped for them.
+ * content type and the hop's `traceparent`/`tracestate` (any spelling). Such a block is read once,
+ * from the raw bytes, into {@link CoreMessage.structuredOnly} and the two hop values, so the
+ * nats.js decode is skipped for them; anything else in the block (`ce-`, a caller's header, a
+ * status line) leaves the message to the ordinary decode.
  */
 export class CoreMessage implements RawMessage {
   readonly subject: string;
   readonly data: Uint8Array;
   readonly reply: string | undefined;
   readonly structuredOnly: boolean;
+  readonly hopTraceparent: string | undefined;
+  readonly hopTracestate: string | undefined;
   readonly #msg: Msg;
 
   constructor(msg: Msg, subject: string, replies: boolean) {
@@ -29,7 +35,10 @@ export class CoreMessage implements RawMessage {
     this.subject = subject;
     this.data = msg.data;
     this.reply = replies ? msg.reply : undefined;
-    this.structuredOnly = isStructuredOnly(msg as unknown as MsgInternals);
+    const scanned = scanHeaderBlock(msg as unknown as MsgInternals);
+    this.structuredOnly = scanned !== undefined;
+    this.hopTraceparent = scanned?.traceparent;
+    this.hopTracestate = scanned?.tracestate;
   }
 
   get headers(): MsgHdrs | undefined {
@@ -37,11 +46,38 @@ export class CoreMessage implements RawMessage {
   }
 }
 
-/** True when the raw header block is exactly the structured-mode content type and nothing else. */
-function isStructuredOnly(msg: MsgInternals): boolean {
+interface ScannedBlock {
+  traceparent: string | undefined;
+  tracestate: string | undefined;
+}
+
+/**
+ * The hop values of a raw header block holding exactly `content-type: application/cloudevents+json`
+ * and trace headers (each name in any spelling, repeated spellings with one value), read the way
+ * nats.js reads values (trimmed, blank as absent); undefined for any other block.
+ */
+function scanHeaderBlock(msg: MsgInternals): ScannedBlock | undefined {
   const length = msg._msg?.hdr;
   const raw = msg._rdata;
-  if (length !== STRUCTURED_BLOCK.length || raw === undefined || raw.length < length) return false;
-  for (let i = 0; i < length; i++) if (raw[i] !== STRUCTURED_BLOCK[i]) return false;
-  return true;
+  if (length === undefined || raw === undefined || length > MAX_SCANNED || raw.length < length) return undefined;
+  const text = Buffer.from(raw.buffer, raw.byteOffset, length).toString('latin1');
+  // Anything but plain ASCII (read here as latin1, as UTF-8 by nats.js) is left to its decode.
+  if (!text.startsWith(START) || !text.endsWith('\r\n\r\n') || NOT_PLAIN_ASCII.test(text)) return undefined;
+  let contentType = false;
+  let traceparent: string | undefined;
+  let tracestate: string | undefined;
+  for (let at = START.length; at < length - 2;) {
+    const end = text.indexOf('\r\n', at);
+    const colon = text.indexOf(':', at);
+    if (colon === -1 || colon > end) return undefined;
+    const name = text.slice(at, colon).toLowerCase();
+    const value = text.slice(colon + 1, end).trim();
+    at = end + 2;
+    if (name === 'content-type' && value === CLOUDEVENTS_JSON && !contentType) contentType = true;
+    else if (name === 'traceparent' && (traceparent === undefined || traceparent === value)) traceparent = value;
+    else if (name === 'tracestate' && (tracestate === undefined || tracestate === value)) tracestate = value;
+    else return undefined;
+  }
+  if (!contentType) return undefined;
+  return { traceparent: traceparent || undefined, tracestate: tracestate || undefined };
 }

@@ -7,12 +7,26 @@ import type { PublishResult } from './types.ts';
 
 /**
  * The size nats.js checks against the server's `max_payload`: the body plus the encoded header
- * block. Throws PublishError `too_large` when it does not fit, before anything is queued.
+ * block. Throws PublishError `too_large` when it does not fit, before anything is queued. With
+ * `final` (a core publish: nothing changes the headers any more) the block encoded here is the one
+ * nats.js sends, so the headers are encoded once, not twice.
  */
-export function checkPayloadSize(nc: NatsConnection, body: Uint8Array, headers: MsgHdrs | undefined): void {
+export function checkPayloadSize(
+  nc: NatsConnection,
+  body: Uint8Array,
+  headers: MsgHdrs | undefined,
+  final = false,
+): void {
   const maxPayload = nc.info?.max_payload;
   if (maxPayload === undefined) return;
-  const headerBytes = headers === undefined ? 0 : (headers as MsgHdrs & { encode(): Uint8Array }).encode().length;
+  let headerBytes = 0;
+  if (headers !== undefined) {
+    const encoded = (headers as EncodableHeaders).encode();
+    headerBytes = encoded.length;
+    if (final && !Object.hasOwn(headers, 'encode')) {
+      Object.defineProperty(headers, 'encode', { value: () => encoded });
+    }
+  }
   if (body.length + headerBytes > maxPayload) {
     throw new PublishError(
       `message of ${body.length} body + ${headerBytes} header bytes exceeds max_payload ${maxPayload}`,
@@ -20,6 +34,8 @@ export function checkPayloadSize(nc: NatsConnection, body: Uint8Array, headers: 
     );
   }
 }
+
+type EncodableHeaders = MsgHdrs & { encode(): Uint8Array };
 
 /** A PublishError for what nats.js threw when it refused a message. */
 export function refusalError(error: unknown, subject: string): PublishError {

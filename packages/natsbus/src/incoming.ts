@@ -30,19 +30,27 @@ export function decodeIncoming(
   if (external) {
     event = withoutTraceContext(event);
   } else {
-    if (event.traceparent !== undefined || event.tracestate !== undefined) {
-      const received = receiveTraceContext(event.traceparent, event.tracestate);
+    const creationParent = event.traceparent;
+    const creationState = event.tracestate;
+    if (creationParent !== undefined || creationState !== undefined) {
+      const received = receiveTraceContext(creationParent, creationState);
       creation = received.context;
       traceIssue = received.issue;
       if (creation === undefined) event = withoutTraceContext(event);
       else if (received.tracestate === undefined) delete event.tracestate;
       else event.tracestate = received.tracestate;
     }
-    const hopParent = headers === undefined ? undefined : readHeader(headers, 'traceparent');
+    const hopParent = plain ? message.hopTraceparent : readHeader(headers, 'traceparent');
     if (hopParent !== undefined) {
-      const received = receiveTraceContext(hopParent, readHeader(headers, 'tracestate'));
-      hop = received.context;
-      traceIssue = received.issue ?? traceIssue;
+      const hopState = plain ? message.hopTracestate : readHeader(headers, 'tracestate');
+      if (creation !== undefined && hopParent === creationParent && hopState === creationState) {
+        // First hop: the headers repeat the envelope's context, already read above.
+        hop = creation;
+      } else {
+        const received = receiveTraceContext(hopParent, hopState);
+        hop = received.context;
+        traceIssue = received.issue ?? traceIssue;
+      }
     }
   }
   if (validate !== undefined) runValidator(validate, event);

@@ -12,8 +12,15 @@ export interface RawMessage {
   reply?: string;
   /** JetStream only. */
   delivery?: JetStreamDelivery;
-  /** True when the headers are known to hold only the structured-mode content type (no trace, no `ce-`). */
+  /**
+   * True when the headers are known to hold only the structured-mode content type and the hop's
+   * trace headers (no `ce-`, nothing else): then the hop values below stand for the headers.
+   */
   structuredOnly?: boolean;
+  /** With `structuredOnly`: the hop `traceparent` header, if any. */
+  hopTraceparent?: string | undefined;
+  /** With `structuredOnly`: the hop `tracestate` header, if any. */
+  hopTracestate?: string | undefined;
 }
 
 /** A decoded, checked message with its trace contexts. */
