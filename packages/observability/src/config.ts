@@ -61,7 +61,7 @@ export function resolveConfig(
   options: ObservabilityOptions = {},
   env: NodeJS.ProcessEnv = process.env,
 ): ResolvedConfig {
-  const envResource = readKeyValueList('OTEL_RESOURCE_ATTRIBUTES', env) ?? {};
+  const envResource = readKeyValueList('OTEL_RESOURCE_ATTRIBUTES', env, { allOrNothing: true }) ?? {};
   const resourceAttributes: Record<string, string | number | boolean> = { ...options.resourceAttributes };
   if (options.serviceVersion !== undefined) resourceAttributes['service.version'] = options.serviceVersion;
   if (options.environment !== undefined) resourceAttributes['deployment.environment.name'] = options.environment;

@@ -99,13 +99,15 @@ export function readEnum<T extends string>(
 }
 
 /**
- * W3C-baggage-style `key=value,key2=value2` (OTEL_RESOURCE_ATTRIBUTES, OTEL_EXPORTER_OTLP_HEADERS).
- * Malformed entries are skipped with one warning that names the variable but never echoes values,
- * since header lists carry credentials.
+ * W3C-baggage-style `key=value,key2=value2` (OTEL_RESOURCE_ATTRIBUTES, OTEL_EXPORTER_OTLP_HEADERS),
+ * values percent-decoded. Malformed entries are skipped, or with `allOrNothing` (the spec's rules for
+ * `OTEL_RESOURCE_ATTRIBUTES`: keys decoded too) the whole value is discarded; either way one warning
+ * names the variable but never echoes values, since header lists carry credentials.
  */
 export function readKeyValueList(
   name: string,
   env: NodeJS.ProcessEnv = process.env,
+  options: { allOrNothing?: boolean } = {},
 ): Record<string, string> | undefined {
   const value = readString(name, env);
   if (value === undefined) return undefined;
@@ -114,20 +116,27 @@ export function readKeyValueList(
   for (const entry of value.split(',')) {
     if (entry.trim() === '') continue;
     const eq = entry.indexOf('=');
-    const key = eq > 0 ? entry.slice(0, eq).trim() : '';
-    if (key === '') {
-      bad++;
-      continue;
-    }
-    try {
-      result[key] = decodeURIComponent(entry.slice(eq + 1).trim());
-    } catch {
-      bad++;
-    }
+    const rawKey = eq > 0 ? entry.slice(0, eq).trim() : undefined;
+    // Resource attribute keys are percent-encoded too; header names are plain tokens.
+    const key = options.allOrNothing && rawKey !== undefined ? decoded(rawKey) : rawKey;
+    const item = key ? decoded(entry.slice(eq + 1).trim()) : undefined;
+    if (key === undefined || key === '' || item === undefined) bad++;
+    else result[key] = item;
   }
-  if (bad > 0)
-    warnOnce(
-      `${name} has ${bad} malformed entr${bad === 1 ? 'y' : 'ies'} (expected key=value, comma-separated); skipping them`,
-    );
+  if (bad === 0) return result;
+  const entries = `${bad} malformed entr${bad === 1 ? 'y' : 'ies'} (expected key=value, comma-separated, percent-encoded)`;
+  if (options.allOrNothing) {
+    warnOnce(`${name} has ${entries}; ignoring the whole value, as the OpenTelemetry specification requires`);
+    return undefined;
+  }
+  warnOnce(`${name} has ${entries}; skipping them`);
   return result;
+}
+
+function decoded(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
 }

@@ -120,8 +120,7 @@ function startSdk(
     spanProcessors,
   });
 
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(createPropagator(config.propagators));
+  installPropagation(config);
   trace.setGlobalTracerProvider(tracerProvider);
   const unregisterInstrumentations =
     options.instrumentations && options.instrumentations.length > 0
@@ -161,8 +160,7 @@ function startSdk(
         unregisterInstrumentations?.();
         trace.disable();
         metrics.disable();
-        propagation.disable();
-        context.disable();
+        uninstallPropagation();
         setMetricsHandler(undefined);
         if (current?.handle === handle) current = undefined;
       })();
@@ -177,7 +175,21 @@ async function shutdownMeters(meterProvider: MeterProvider): Promise<void> {
   await meterProvider.shutdown();
 }
 
+/** Context manager and propagators: installed even with the SDK disabled, so traces pass through. */
+function installPropagation(config: ResolvedConfig): void {
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(createPropagator(config.propagators));
+}
+
+function uninstallPropagation(): void {
+  propagation.disable();
+  context.disable();
+}
+
+// OTEL_SDK_DISABLED "has no effect on propagators" (OpenTelemetry SDK environment spec): no spans or
+// metrics, but an incoming trace context still reaches trusted downstream calls and NATS.
 function disabledHandle(config: ResolvedConfig, logger: Logger): Observability {
+  installPropagation(config);
   const handle: Observability = {
     serviceName: config.serviceName,
     disabled: true,
@@ -187,7 +199,9 @@ function disabledHandle(config: ResolvedConfig, logger: Logger): Observability {
     tracingHealth: () => ({ exported: 0, failed: 0, dropped: 0, queued: 0 }),
     forceFlush: async () => {},
     shutdown: async () => {
-      if (current?.handle === handle) current = undefined;
+      if (current?.handle !== handle) return;
+      uninstallPropagation();
+      current = undefined;
     },
   };
   return handle;

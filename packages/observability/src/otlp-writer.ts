@@ -25,9 +25,6 @@ function varintSize(v: number): number {
   return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
 }
 
-const scratch = new Float64Array(1);
-const scratchBytes = new Uint8Array(scratch.buffer);
-
 /** Single-pass protobuf writer; `reset()` before each request, `copy()` to take the bytes out. */
 export class OtlpWriter {
   buf: Buffer = Buffer.allocUnsafe(INITIAL_SIZE);
@@ -137,11 +134,10 @@ export class OtlpWriter {
     this.fixed32(high);
   }
 
+  /** A `double` field value: IEEE 754 binary64, little-endian as protobuf requires on every host. */
   double(value: number): void {
     this.ensure(8);
-    scratch[0] = value;
-    const b = this.buf;
-    for (let i = 0; i < 8; i++) b[this.pos++] = scratchBytes[i]!;
+    this.pos = this.buf.writeDoubleLE(value, this.pos);
   }
 
   bytes(value: Uint8Array): void {

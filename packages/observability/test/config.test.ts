@@ -169,6 +169,26 @@ describe('bad values: one clear warning naming the variable and the fallback; th
     expect(warnings[0]).not.toContain('s3cret');
   });
 
+  it('discards the whole OTEL_RESOURCE_ATTRIBUTES value when any entry is malformed, with one warning', () => {
+    const config = resolveConfig(
+      { resourceAttributes: { team: 'code' } },
+      env({ OTEL_RESOURCE_ATTRIBUTES: 'team=payments,region,tier=%E0%A4%A,secret.key=hunter2' }),
+    );
+    expect(config.resourceAttributes['team']).toBe('code');
+    expect(config.resourceAttributes['secret.key']).toBeUndefined();
+    expect(warnings).toEqual([
+      expect.stringMatching(/^OTEL_RESOURCE_ATTRIBUTES has 2 malformed entries .*; ignoring the whole value/),
+    ]);
+    expect(warnings[0]).not.toContain('hunter2');
+    expect(warnings[0]).not.toContain('payments');
+  });
+
+  it('percent-decodes resource attribute keys and values', () => {
+    const config = resolveConfig({}, env({ OTEL_RESOURCE_ATTRIBUTES: 'a%3Db=x%2Cy,plain=v%20w' }));
+    expect(config.resourceAttributes).toMatchObject({ 'a=b': 'x,y', plain: 'v w' });
+    expect(warnings).toEqual([]);
+  });
+
   it('keeps the default endpoint when the variable is unparsable, and never prints credentials', () => {
     const config = resolveConfig({}, env({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318 with spaces' }));
     expect(config.otlp.url).toBe('http://localhost:4318/v1/traces');

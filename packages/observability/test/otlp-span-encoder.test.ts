@@ -14,6 +14,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeTraceRequest } from '../../../test/helpers/otlp-protobuf.ts';
 import { encodeTraceRequest } from '../src/otlp-span-encoder.ts';
+import { OtlpWriter } from '../src/otlp-writer.ts';
 
 const text = fc.oneof(
   fc.string({ maxLength: 16 }),
@@ -239,5 +240,21 @@ describe('encodeTraceRequest', () => {
     encodeTraceRequest(spans);
     expect(Buffer.from(first).equals(copy)).toBe(true);
     await provider.shutdown();
+  });
+});
+
+describe('OtlpWriter.double', () => {
+  it('writes IEEE 754 doubles little-endian, the protobuf wire order, whatever the host order', () => {
+    const writer = new OtlpWriter();
+    for (const value of [1.5, -0.1, Number.MAX_VALUE, Number.MIN_VALUE, Number.NaN, -Infinity]) {
+      writer.reset();
+      writer.double(value);
+      const expected = new Uint8Array(8);
+      new DataView(expected.buffer).setFloat64(0, value, true);
+      expect(writer.copy()).toEqual(expected);
+    }
+    writer.reset();
+    writer.double(1.5);
+    expect([...writer.copy()]).toEqual([0, 0, 0, 0, 0, 0, 0xf8, 0x3f]);
   });
 });
