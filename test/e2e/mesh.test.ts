@@ -43,11 +43,11 @@ describe('the demo mesh, end to end', () => {
     const gateway = one(spans, 'gateway', SERVER, 'POST /orders');
     const introspection = one(spans, 'gateway', CLIENT);
     const identity = one(spans, 'identity', SERVER, 'POST /token/introspection');
-    const producer = one(spans, 'gateway', PRODUCER, 'send order.created');
+    const producer = one(spans, 'gateway', PRODUCER, 'publish order.created');
     const consumer = one(spans, 'worker', CONSUMER, 'process order.created');
     const billingCall = one(spans, 'worker', CLIENT);
     const billing = one(spans, 'billing', SERVER, 'POST /invoices');
-    const billed = one(spans, 'worker', PRODUCER, 'send order.billed');
+    const billed = one(spans, 'worker', PRODUCER, 'publish order.billed');
 
     expect(gateway.parentSpanId).toBe('');
     expect(gateway.attributes['http.response.status_code']).toBe(202);

@@ -134,7 +134,7 @@ describe('NATS server restarted in the middle of a stream', () => {
     // the outage hit the publisher: some publishes needed a retry
     const retried = telemetry
       .spans()
-      .filter((s) => s.name.startsWith('send restart.') && s.events.some((e) => e.name === 'retry'));
+      .filter((s) => s.name.startsWith('publish restart.') && s.events.some((e) => e.name === 'retry'));
     expect(retried.length).toBeGreaterThan(0);
     // a retry of a stored publish is answered as a duplicate, never stored twice
     const info = await (await import('@nats-io/jetstream')).jetstreamManager(publisher.connection);

@@ -36,8 +36,8 @@ export const VALID_ORDER_EXPECTATIONS: TraceExpectation[] = [
     match: (s) => service(s) === 'identity' && s.kind === KIND.SERVER && s.name === 'POST /token/introspection',
   },
   {
-    description: 'gateway PRODUCER span "send order.created"',
-    match: (s) => service(s) === 'gateway' && s.kind === KIND.PRODUCER && s.name === 'send order.created',
+    description: 'gateway PRODUCER span "publish order.created"',
+    match: (s) => service(s) === 'gateway' && s.kind === KIND.PRODUCER && s.name === 'publish order.created',
   },
   {
     description: 'worker CONSUMER span "process order.created"',
@@ -52,8 +52,8 @@ export const VALID_ORDER_EXPECTATIONS: TraceExpectation[] = [
     match: (s) => service(s) === 'billing' && s.kind === KIND.SERVER && s.name === 'POST /invoices',
   },
   {
-    description: 'worker PRODUCER span "send order.billed"',
-    match: (s) => service(s) === 'worker' && s.kind === KIND.PRODUCER && s.name === 'send order.billed',
+    description: 'worker PRODUCER span "publish order.billed"',
+    match: (s) => service(s) === 'worker' && s.kind === KIND.PRODUCER && s.name === 'publish order.billed',
   },
 ];
 

@@ -11,12 +11,22 @@ import {
   ATTR_NATS_BATCH_LAST_SEQUENCE,
   ATTR_NATS_STREAM_NAME,
 } from './semconv.ts';
-import { getTracer } from './tracer.ts';
+import { MeteredSpan } from './metered-span.ts';
+import { recordProcessed } from './messaging-metrics.ts';
+import { getTracer, SpanStarts } from './tracer.ts';
+
+const starts = new SpanStarts('process', SpanKind.CONSUMER);
+
+/** Batch metrics name the filter subject (or stream) as the destination: one entry per consumer. */
+function metricAttributes(destination: string, durable: string) {
+  return starts.for(destination).metricAttributes(undefined, durable);
+}
 
 /**
- * One CONSUMER span for a batch: a new root with a link to each message's context (hop, else
- * creation), the message count and the first and last stream sequence, so lag and partial
- * failures can be traced back to single messages.
+ * One CONSUMER span for a batch: a new root with a link to each message's creation context (the
+ * messaging semconv's SHOULD; the hop context when a message has none), the message count and the
+ * first and last stream sequence, so lag and partial failures can be traced back to single
+ * messages. Its end records `messaging.process.duration` once and counts every message consumed.
  */
 export function startBatchSpan(
   destination: string,
@@ -28,7 +38,7 @@ export function startBatchSpan(
   let first = Number.POSITIVE_INFINITY;
   let last = 0;
   for (const { raw, decoded } of batch) {
-    const linked = decoded.hop ?? decoded.creation;
+    const linked = decoded.creation ?? decoded.hop;
     if (linked !== undefined) {
       links.push({ context: linked, attributes: { [ATTR_MESSAGING_DESTINATION_NAME]: raw.subject } });
     }
@@ -56,5 +66,8 @@ export function startBatchSpan(
     },
     ROOT_CONTEXT,
   );
-  return { span, context: trace.setSpan(ROOT_CONTEXT, span) };
+  const metered = new MeteredSpan(span, metricAttributes(destination, durable), (attributes, seconds) =>
+    recordProcessed(attributes, seconds, batch.length),
+  );
+  return { span: metered, context: trace.setSpan(ROOT_CONTEXT, span) };
 }

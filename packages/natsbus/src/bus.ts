@@ -15,6 +15,7 @@ import { encodeOutgoing, structuredHeaders } from './outgoing.ts';
 import { startProducerSpan } from './producer-span.ts';
 import { PublishQueue } from './publish-queue.ts';
 import { replyingHandler, replyOnFailure, sendRequest, type RequestDeps } from './request-reply.ts';
+import { destinationTemplate } from './tracer.ts';
 import { SubjectPatterns, unpublishableSubject } from './subject-pattern.ts';
 import type {
   Bus,
@@ -71,12 +72,24 @@ export async function createBus(options: BusOptions): Promise<Bus> {
       },
     };
   };
-  const processorFor = (label: string, group: string | undefined, opts: HandlerOptions, handler: EventHandler) =>
+  const processorFor = (
+    label: string,
+    group: string | undefined,
+    opts: HandlerOptions,
+    handler: EventHandler,
+    subjects: string | undefined = label,
+  ) =>
     new MessageProcessor({
       handler,
       validate: opts.validate as Validator | undefined,
       timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      span: { group, links: opts.consumerLinks ?? 'parent', operationName: 'process' },
+      span: {
+        group,
+        links: opts.consumerLinks ?? 'parent',
+        operationName: 'process',
+        template: destinationTemplate(subjects),
+        connection: nc,
+      },
       externals,
       label,
     });
@@ -103,7 +116,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
       } catch (error) {
         return Promise.reject(error);
       }
-      const span = startProducerSpan(subject, event, 'publish');
+      const span = startProducerSpan(subject, event, 'publish', nc);
       try {
         const mode = publishOptions.contentMode ?? config.contentMode;
         const jetstreamPublish = publishOptions.jetstream === true;
@@ -212,7 +225,13 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     },
 
     async consume(spec, handler, opts = {}) {
-      const processor = processorFor(spec.durable, spec.durable, opts as HandlerOptions, handler as EventHandler);
+      const processor = processorFor(
+        spec.durable,
+        spec.durable,
+        opts as HandlerOptions,
+        handler as EventHandler,
+        spec.filterSubject,
+      );
       return track(await consumeWith({ nc, js: client(), jsm: await manager() }, spec, opts as never, { processor }));
     },
 

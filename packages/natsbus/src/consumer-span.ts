@@ -1,4 +1,4 @@
-import { ROOT_CONTEXT, SpanKind, trace, type Context, type Link, type Span } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, trace, type Attributes, type Context, type Link, type Span } from '@opentelemetry/api';
 import type { ConsumerSpanSettings, DecodedMessage, RawMessage } from './internal-types.ts';
 import {
   ATTR_MESSAGING_CONSUMER_GROUP_NAME,
@@ -7,9 +7,14 @@ import {
   ATTR_NATS_DELIVERY_COUNT,
   ATTR_NATS_STREAM_NAME,
   ATTR_NATS_STREAM_SEQUENCE,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
 } from './semconv.ts';
 import { sameSpan } from './trace-headers.ts';
 import { setEventAttributes } from './event-attributes.ts';
+import { MeteredSpan } from './metered-span.ts';
+import { recordProcessed } from './messaging-metrics.ts';
+import { serverOf, type ServerAddress } from './server-address.ts';
 import { getTracer, SpanStarts } from './tracer.ts';
 
 const starts = new SpanStarts('process', SpanKind.CONSUMER);
@@ -20,8 +25,12 @@ export interface ConsumerSpan {
   context: Context;
 }
 
+const recordOne = (attributes: Attributes, seconds: number) => recordProcessed(attributes, seconds, 1);
+
 /**
- * Starts the CONSUMER span `process {subject}`. With `parent` links its parent is the hop context
+ * Starts the CONSUMER span `process {destination}` (the wildcard subscription or JetStream filter
+ * when there is one, else the subject); its end records `messaging.process.duration` and
+ * `messaging.client.consumed.messages`, refused messages included (with `error.type`). With `parent` links its parent is the hop context
  * (headers, else the envelope's creation context) and the creation context is linked when it
  * differs; with `link` it is a new root linked to both. `decoded` is undefined for a message that
  * could not be decoded: the span is then a root (or a child of a valid hop header).
@@ -44,14 +53,16 @@ export function startConsumerSpan(
       if (creation !== undefined && !sameSpan(hop, creation)) links.push({ context: creation });
     }
   }
-  const start = starts.for(message.subject);
+  const start = starts.for(message.subject, settings.template);
   const options =
     links === undefined && settings.links === 'parent'
       ? start.options
       : { kind: SpanKind.CONSUMER, attributes: start.attributes, links, root: settings.links === 'link' };
   const span = getTracer().startSpan(start.name, options, parent);
-  if (span.isRecording()) setConsumerAttributes(span, message, decoded, settings);
-  return { span, context: trace.setSpan(parent, span) };
+  const server = serverOf(settings.connection);
+  if (span.isRecording()) setConsumerAttributes(span, message, decoded, settings, server);
+  const metered = new MeteredSpan(span, start.metricAttributes(server, settings.group), recordOne);
+  return { span: metered, context: trace.setSpan(parent, span) };
 }
 
 function setConsumerAttributes(
@@ -59,8 +70,13 @@ function setConsumerAttributes(
   message: RawMessage,
   decoded: DecodedMessage | undefined,
   settings: ConsumerSpanSettings,
+  server: ServerAddress | undefined,
 ): void {
   span.setAttribute(ATTR_MESSAGING_OPERATION_NAME, settings.operationName);
+  if (server !== undefined) {
+    span.setAttribute(ATTR_SERVER_ADDRESS, server.address);
+    if (server.port !== undefined) span.setAttribute(ATTR_SERVER_PORT, server.port);
+  }
   span.setAttribute(ATTR_MESSAGING_MESSAGE_BODY_SIZE, message.data.length);
   if (settings.group !== undefined) span.setAttribute(ATTR_MESSAGING_CONSUMER_GROUP_NAME, settings.group);
   const delivery = message.delivery;

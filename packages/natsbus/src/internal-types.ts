@@ -1,5 +1,5 @@
 import type { SpanContext } from '@opentelemetry/api';
-import type { MsgHdrs } from '@nats-io/transport-node';
+import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import type { TraceContextIssue } from './trace-context.ts';
 import type { CloudEvent, JetStreamDelivery } from './types.ts';
 
@@ -42,4 +42,8 @@ export interface ConsumerSpanSettings {
   links: 'parent' | 'link';
   /** `process` by default; `receive`-style names are not used. */
   operationName: string;
+  /** The wildcard subscription or JetStream filter subject: names spans and metrics (low cardinality). */
+  template?: string | undefined;
+  /** The connection, for `server.address` / `server.port`. */
+  connection?: NatsConnection | undefined;
 }

@@ -1,22 +1,43 @@
 import { context, SpanKind, type Span } from '@opentelemetry/api';
-import { ATTR_MESSAGING_OPERATION_NAME } from './semconv.ts';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { setEventAttributes } from './event-attributes.ts';
+import { MeteredSpan } from './metered-span.ts';
+import { recordSent } from './messaging-metrics.ts';
+import { ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT } from './semconv.ts';
+import { serverOf } from './server-address.ts';
+import { parseTraceparent } from './trace-context.ts';
 import { getTracer, SpanStarts } from './tracer.ts';
 import type { CloudEvent } from './types.ts';
 
-const starts = new SpanStarts('send', SpanKind.PRODUCER);
+const starts = {
+  publish: new SpanStarts('send', SpanKind.PRODUCER, 'publish'),
+  request: new SpanStarts('send', SpanKind.PRODUCER, 'request'),
+};
 
 /**
- * Starts the PRODUCER span `send {subject}` as a child of the active context. Only the attributes
- * a sampler may look at are passed at start (built once per subject); the rest are set only when
- * the span records, so an unsampled message builds no attribute object at all.
+ * Starts the PRODUCER span `{publish|request} {subject}` as a child of the active context; its end
+ * records `messaging.client.operation.duration` and `messaging.client.sent.messages`. Only the
+ * attributes a sampler may look at are passed at start (built once per subject); the rest are set
+ * only when the span records. A forwarded event keeps its creation context, which the span links
+ * (messaging semconv: a "Send" span links the creation context injected into the message).
  */
-export function startProducerSpan(subject: string, event: CloudEvent, operationName: 'publish' | 'request'): Span {
-  const start = starts.for(subject);
-  const span = getTracer().startSpan(start.name, start.options, context.active());
+export function startProducerSpan(
+  subject: string,
+  event: CloudEvent,
+  operationName: 'publish' | 'request',
+  nc?: NatsConnection,
+): Span {
+  const start = starts[operationName].for(subject);
+  const creation = typeof event.traceparent === 'string' ? parseTraceparent(event.traceparent) : undefined;
+  const options = creation === undefined ? start.options : { ...start.options, links: [{ context: creation }] };
+  const span = getTracer().startSpan(start.name, options, context.active());
+  const server = serverOf(nc);
   if (span.isRecording()) {
-    span.setAttribute(ATTR_MESSAGING_OPERATION_NAME, operationName);
     setEventAttributes(span, event);
+    if (server !== undefined) {
+      span.setAttribute(ATTR_SERVER_ADDRESS, server.address);
+      if (server.port !== undefined) span.setAttribute(ATTR_SERVER_PORT, server.port);
+    }
   }
-  return span;
+  return new MeteredSpan(span, start.metricAttributes(server), recordSent);
 }

@@ -33,7 +33,7 @@ export async function sendRequest(
   mode: ContentMode,
 ): Promise<CloudEvent> {
   const event = completeEvent(input, deps.source);
-  const span = startProducerSpan(subject, event, 'request');
+  const span = startProducerSpan(subject, event, 'request', deps.nc);
   try {
     const external = deps.externals.matches(subject);
     const out = encodeOutgoing(event, span, external, mode, undefined);

@@ -11,6 +11,12 @@ export const ATTR_MESSAGING_DESTINATION_NAME = 'messaging.destination.name';
 export const ATTR_MESSAGING_OPERATION_TYPE = 'messaging.operation.type';
 /** `messaging.operation.name`: `publish`, `request`, `process`... */
 export const ATTR_MESSAGING_OPERATION_NAME = 'messaging.operation.name';
+/** `messaging.destination.template`: the wildcard subscription (or JetStream filter) a subject matched. */
+export const ATTR_MESSAGING_DESTINATION_TEMPLATE = 'messaging.destination.template';
+/** `server.address` of the NATS server the connection is on. */
+export const ATTR_SERVER_ADDRESS = 'server.address';
+/** `server.port` of the NATS server the connection is on. */
+export const ATTR_SERVER_PORT = 'server.port';
 /** `messaging.message.id`: the CloudEvent id. */
 export const ATTR_MESSAGING_MESSAGE_ID = 'messaging.message.id';
 /** `messaging.message.body.size` in bytes. */
@@ -45,6 +51,17 @@ export const ATTR_CLOUDEVENTS_EVENT_SUBJECT = 'cloudevents.event_subject';
 export const ATTR_NATSBUS_DEAD_LETTER_REASON = 'natsbus.dead_letter.reason';
 /** `error.type` */
 export const ATTR_ERROR_TYPE = 'error.type';
+
+/** Histogram (s) of publish and request operations: the PRODUCER span's duration (messaging semconv). */
+export const METRIC_CLIENT_OPERATION_DURATION = 'messaging.client.operation.duration';
+/** Histogram (s) of processing a delivered message or batch: the CONSUMER span's duration (messaging semconv). */
+export const METRIC_PROCESS_DURATION = 'messaging.process.duration';
+/** Counter of messages handed to NATS (messaging semconv). */
+export const METRIC_CLIENT_SENT_MESSAGES = 'messaging.client.sent.messages';
+/** Counter of messages delivered to natsbus, refused ones included (messaging semconv). */
+export const METRIC_CLIENT_CONSUMED_MESSAGES = 'messaging.client.consumed.messages';
+/** Bucket boundaries (s) the messaging semconv advises for its duration histograms. */
+export const MESSAGING_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 
 /** Counter of messages refused before or by the handler, by `error.type` (the reason). */
 export const METRIC_MESSAGES_REJECTED = 'natsbus.messages.rejected';

@@ -9,7 +9,17 @@ import {
   type Tracer,
   type TracerProvider,
 } from '@opentelemetry/api';
-import { ATTR_MESSAGING_DESTINATION_NAME, ATTR_MESSAGING_OPERATION_TYPE, ATTR_MESSAGING_SYSTEM } from './semconv.ts';
+import {
+  ATTR_MESSAGING_CONSUMER_GROUP_NAME,
+  ATTR_MESSAGING_DESTINATION_NAME,
+  ATTR_MESSAGING_DESTINATION_TEMPLATE,
+  ATTR_MESSAGING_OPERATION_NAME,
+  ATTR_MESSAGING_OPERATION_TYPE,
+  ATTR_MESSAGING_SYSTEM,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+} from './semconv.ts';
+import type { ServerAddress } from './server-address.ts';
 
 /** Instrumentation scope name of natsbus spans and metrics. */
 export const SCOPE = '@service-runtime/natsbus';
@@ -37,47 +47,94 @@ export function getMeter(): Meter {
   return metrics.getMeter(SCOPE, SCOPE_VERSION);
 }
 
-/** What every span of one operation on one subject starts with, built once. */
-export interface SpanStart {
-  /** `{operation} {subject}` */
-  name: string;
+/** What every span of one operation on one destination starts with, built once. */
+export class SpanStart {
+  /** `{messaging.operation.name} {destination}`: the template when there is one, else the subject. */
+  readonly name: string;
   /** The attributes a sampler may look at (read-only: the SDK copies them). */
-  attributes: Readonly<Attributes>;
+  readonly attributes: Readonly<Attributes>;
   /** `{ kind, attributes }`, shared by every span without links. */
-  options: Readonly<SpanOptions>;
+  readonly options: Readonly<SpanOptions>;
+  readonly #metricBase: Attributes;
+  readonly #metrics = new Map<string, Attributes>();
+
+  constructor(kind: SpanKind, type: OperationType, operation: string, subject: string, template?: string) {
+    const destination: Attributes =
+      template === undefined
+        ? { [ATTR_MESSAGING_DESTINATION_NAME]: subject }
+        : { [ATTR_MESSAGING_DESTINATION_NAME]: subject, [ATTR_MESSAGING_DESTINATION_TEMPLATE]: template };
+    this.attributes = Object.freeze({
+      [ATTR_MESSAGING_SYSTEM]: 'nats',
+      [ATTR_MESSAGING_OPERATION_TYPE]: type,
+      [ATTR_MESSAGING_OPERATION_NAME]: operation,
+      ...destination,
+    });
+    this.name = `${operation} ${template ?? subject}`;
+    this.options = Object.freeze({ kind, attributes: this.attributes });
+    // metrics carry the low-cardinality destination: the template when there is one
+    this.#metricBase = {
+      [ATTR_MESSAGING_SYSTEM]: 'nats',
+      [ATTR_MESSAGING_OPERATION_TYPE]: type,
+      [ATTR_MESSAGING_OPERATION_NAME]: operation,
+      ...(template === undefined
+        ? { [ATTR_MESSAGING_DESTINATION_NAME]: subject }
+        : { [ATTR_MESSAGING_DESTINATION_TEMPLATE]: template }),
+    };
+  }
+
+  /** The metric attributes for spans on `server` (and consumer `group`), built once per pair. */
+  metricAttributes(server: ServerAddress | undefined, group?: string): Attributes {
+    const key = group === undefined ? (server?.key ?? '') : `${server?.key ?? ''}|${group}`;
+    let attributes = this.#metrics.get(key);
+    if (attributes === undefined) {
+      attributes = { ...this.#metricBase };
+      if (group !== undefined) attributes[ATTR_MESSAGING_CONSUMER_GROUP_NAME] = group;
+      if (server !== undefined) {
+        attributes[ATTR_SERVER_ADDRESS] = server.address;
+        if (server.port !== undefined) attributes[ATTR_SERVER_PORT] = server.port;
+      }
+      Object.freeze(attributes);
+      if (this.#metrics.size >= 100) this.#metrics.clear();
+      this.#metrics.set(key, attributes);
+    }
+    return attributes;
+  }
 }
 
+/** `messaging.operation.type` values natsbus uses. */
+export type OperationType = 'send' | 'process';
+
 /**
- * Span names, start attributes and start options by subject, so the hot path builds no string and
- * no attribute or options object per message (the SDK copies what it is given).
+ * Span names, start attributes and start options by destination, so the hot path builds no string
+ * and no attribute or options object per message (the SDK copies what it is given). The operation
+ * name is `publish` for `send` and `process` for `process` unless given.
  */
 export class SpanStarts {
-  readonly #operation: 'send' | 'process';
+  readonly #type: OperationType;
+  readonly #operation: string;
   readonly #kind: SpanKind;
   readonly #starts = new Map<string, SpanStart>();
 
-  constructor(operation: 'send' | 'process', kind: SpanKind) {
-    this.#operation = operation;
+  constructor(type: OperationType, kind: SpanKind, operation: string = type === 'send' ? 'publish' : 'process') {
+    this.#type = type;
     this.#kind = kind;
+    this.#operation = operation;
   }
 
-  /** The start of a span on `subject`. */
-  for(subject: string): SpanStart {
-    let start = this.#starts.get(subject);
+  /** The start of a span on `subject`, named by `template` (a wildcard subscription) when given. */
+  for(subject: string, template?: string): SpanStart {
+    const key = template === undefined ? subject : `${template} ${subject}`;
+    let start = this.#starts.get(key);
     if (start === undefined) {
-      const attributes = Object.freeze({
-        [ATTR_MESSAGING_SYSTEM]: 'nats',
-        [ATTR_MESSAGING_DESTINATION_NAME]: subject,
-        [ATTR_MESSAGING_OPERATION_TYPE]: this.#operation,
-      });
-      start = {
-        name: `${this.#operation} ${subject}`,
-        attributes,
-        options: Object.freeze({ kind: this.#kind, attributes }),
-      };
+      start = new SpanStart(this.#kind, this.#type, this.#operation, subject, template);
       if (this.#starts.size >= 10_000) this.#starts.clear();
-      this.#starts.set(subject, start);
+      this.#starts.set(key, start);
     }
     return start;
   }
+}
+
+/** A subscription subject with wildcards (`*`, `>`) is the destination template of what it receives. */
+export function destinationTemplate(subject: string | undefined): string | undefined {
+  return subject !== undefined && (subject.includes('*') || subject.includes('>')) ? subject : undefined;
 }

@@ -43,7 +43,7 @@ describe('dead letters that land, or the original stays', () => {
     expect(copy!.header.get('Natsbus-Original-Msg-Id')).toBe(id);
     expect(copy!.header.get('Nats-Msg-Id')).toBe(`natsbus-dl:${stream}:same:1`);
     expect(copy!.header.get('Natsbus-Original-Consumer')).toBe('same');
-    const span = spansNamed(fx.telemetry, `send ${prefix}.dead`)[0];
+    const span = spansNamed(fx.telemetry, `publish ${prefix}.dead`)[0];
     expect(span?.status.code).toBe(SpanStatusCode.UNSET);
   });
 
@@ -88,7 +88,7 @@ describe('dead letters that land, or the original stays', () => {
     await bus.publish(`${prefix}.in`, { type: 't' }, { jetstream: true });
 
     const failed = await waitFor(() =>
-      spansNamed(fx.telemetry, `send ${prefix}.dlq`).find((s) => s.status.code === SpanStatusCode.ERROR),
+      spansNamed(fx.telemetry, `publish ${prefix}.dlq`).find((s) => s.status.code === SpanStatusCode.ERROR),
     );
     expect(failed.attributes['natsbus.dead_letter.reason']).toBe('max_deliver');
     // not termed: the original is still in the stream and comes back

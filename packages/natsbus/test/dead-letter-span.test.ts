@@ -51,9 +51,9 @@ describe('dead-letter PRODUCER span', () => {
     await bus.flush();
     await waitFor(() => dead.length === 1);
 
-    const send = await oneSpan(`send ${subject}`);
+    const send = await oneSpan(`publish ${subject}`);
     const failed = await oneSpan(`process ${subject}`);
-    const toDlq = await oneSpan(`send ${dlq}`);
+    const toDlq = await oneSpan(`publish ${dlq}`);
     expect(failed.status.code).toBe(SpanStatusCode.ERROR);
     expect(parentOf(failed)).toBe(send.spanContext().spanId);
     expectChildOf(toDlq, failed);
@@ -75,7 +75,7 @@ describe('dead-letter PRODUCER span', () => {
     bus.connection.publish(subject, 'not json');
     await waitFor(() => dead.length === 1);
     const refused = await oneSpan(`process ${subject}`);
-    const toDlq = await oneSpan(`send ${dlq}`);
+    const toDlq = await oneSpan(`publish ${dlq}`);
     expect(refused.status.code).toBe(SpanStatusCode.ERROR);
     expectChildOf(toDlq, refused);
     expect(toDlq.attributes['natsbus.dead_letter.reason']).toBe('invalid_json');
@@ -96,7 +96,7 @@ describe('dead-letter PRODUCER span', () => {
     );
     await bus.publish(`${prefix}.x`, { type: 't', data: 1 }, { jetstream: true });
     await waitFor(() => dead.length === 1, 20_000);
-    const toDlq = await oneSpan(`send ${dlq}`);
+    const toDlq = await oneSpan(`publish ${dlq}`);
     const failed = spansNamed(fx.telemetry, `process ${prefix}.x`);
     expect(failed).toHaveLength(2);
     const last = failed.find((s) => s.attributes['messaging.nats.delivery.count'] === 2)!;

@@ -51,7 +51,7 @@ describe('JetStream publish retryForMs', () => {
     expect(ack.stream).toBe('RETRY');
     expect(ack.duplicate).toBe(false);
     expect(ack.seq).toBe(2);
-    const span = spansNamed(fx.telemetry, 'send retry.a').find((s) => s.events.some((e) => e.name === 'retry'));
+    const span = spansNamed(fx.telemetry, 'publish retry.a').find((s) => s.events.some((e) => e.name === 'retry'));
     expect(span?.events.filter((e) => e.name === 'retry').length).toBeGreaterThan(0);
   });
 

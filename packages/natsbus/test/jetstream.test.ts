@@ -41,7 +41,7 @@ describe('JetStream', () => {
       if (!acked) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(acked).toBe(true);
-    const producer = spansNamed(fx.telemetry, `send ${prefix}.a`)[0]!;
+    const producer = spansNamed(fx.telemetry, `publish ${prefix}.a`)[0]!;
     const consumer = await waitFor(() => spansNamed(fx.telemetry, `process ${prefix}.a`)[0]);
     expect(consumer.spanContext().traceId).toBe(producer.spanContext().traceId);
     expect(parentOf(consumer)).toBe(producer.spanContext().spanId);
@@ -133,7 +133,7 @@ describe('JetStream', () => {
       },
     );
     await waitFor(() => batches.flat().length === 5);
-    const producers = spansNamed(fx.telemetry, `send ${prefix}.b`);
+    const producers = spansNamed(fx.telemetry, `publish ${prefix}.b`);
     const batchSpans = await waitFor(() => {
       const found = spansNamed(fx.telemetry, `process ${prefix}.b`);
       return found.length === batches.length ? found : undefined;

@@ -154,7 +154,7 @@ describe('queue groups and request/reply', () => {
     await server.flush();
     const answer = await client.request(subject, { type: 'price.quote', data: { sku: 'a' } }, { timeoutMs: 5000 });
     expect(answer).toMatchObject({ type: 'price.quoted', source: '/pricing', data: { sku: 'a', price: 42 } });
-    const producer = spansNamed(fx.telemetry, `send ${subject}`)[0]!;
+    const producer = spansNamed(fx.telemetry, `request ${subject}`)[0]!;
     const consumer = await waitFor(() => spansNamed(fx.telemetry, `process ${subject}`)[0]);
     expect(producer.kind).toBe(SpanKind.PRODUCER);
     expect(producer.attributes['messaging.operation.name']).toBe('request');

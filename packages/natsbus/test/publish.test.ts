@@ -38,7 +38,7 @@ describe('a publish result is reported only once it is true', () => {
     const result = bus.publish(subject, { type: 't', id: 'too-big', data });
     await expect(result).rejects.toBeInstanceOf(PublishError);
     await expect(result).rejects.toMatchObject({ code: 'too_large' });
-    const span = spansNamed(fx.telemetry, `send ${subject}`).find(
+    const span = spansNamed(fx.telemetry, `publish ${subject}`).find(
       (s) => s.attributes['cloudevents.event_id'] === 'too-big',
     );
     expect(span?.status.code).toBe(SpanStatusCode.ERROR);
@@ -62,7 +62,7 @@ describe('a publish result is reported only once it is true', () => {
     const result = bus.publish(subject, { type: 't', id: 'lost' });
     await bus.connection.close(); // before the queued message reached nats.js
     await expect(result).rejects.toMatchObject({ name: 'PublishError', code: 'closed' });
-    const span = spansNamed(fx.telemetry, `send ${subject}`)[0];
+    const span = spansNamed(fx.telemetry, `publish ${subject}`)[0];
     expect(span?.status.code).toBe(SpanStatusCode.ERROR);
   });
 
@@ -78,7 +78,7 @@ describe('a publish result is reported only once it is true', () => {
     expect(results.map((r) => r.id)).toEqual(Array.from({ length: 600 }, (_, i) => `b${i}`));
     await bus.flush();
     expect(received).toBe(600);
-    const ok = spansNamed(fx.telemetry, `send ${subject}`);
+    const ok = spansNamed(fx.telemetry, `publish ${subject}`);
     expect(ok).toHaveLength(600);
     expect(ok.every((s) => s.status.code === SpanStatusCode.UNSET)).toBe(true);
   });

@@ -25,7 +25,7 @@ describe('trace context across publish → consume', () => {
     await bus.flush();
     const { id } = await bus.publish(subject, { type: 'order.created', data: { orderId: 7 }, subject: 'order-7' });
     await waitFor(() => received.length === 1);
-    const producer = spansNamed(fx.telemetry, `send ${subject}`)[0]!;
+    const producer = spansNamed(fx.telemetry, `publish ${subject}`)[0]!;
     const consumer = await waitFor(() => spansNamed(fx.telemetry, `process ${subject}`)[0]);
 
     expect(producer.kind).toBe(SpanKind.PRODUCER);
@@ -77,9 +77,9 @@ describe('trace context across publish → consume', () => {
     await bus.flush();
     const original = await bus.publish(first, { type: 'step.one', data: { n: 1 }, tenant: 'acme' });
     await waitFor(() => finals.length === 1);
-    const producer1 = spansNamed(fx.telemetry, `send ${first}`)[0]!;
+    const producer1 = spansNamed(fx.telemetry, `publish ${first}`)[0]!;
     const consumer1 = await waitFor(() => spansNamed(fx.telemetry, `process ${first}`)[0]);
-    const producer2 = await waitFor(() => spansNamed(fx.telemetry, `send ${second}`)[0]);
+    const producer2 = await waitFor(() => spansNamed(fx.telemetry, `publish ${second}`)[0]);
     const consumer2 = await waitFor(() => spansNamed(fx.telemetry, `process ${second}`)[0]);
 
     const forwarded = finals[0]!;
@@ -103,7 +103,7 @@ describe('trace context across publish → consume', () => {
     await bus.flush();
     await bus.publish(subject, { type: 'fan.out', data: {} });
     const consumer = await waitFor(() => spansNamed(fx.telemetry, `process ${subject}`)[0]);
-    const producer = spansNamed(fx.telemetry, `send ${subject}`)[0]!;
+    const producer = spansNamed(fx.telemetry, `publish ${subject}`)[0]!;
     expect(seen).toBe(1);
     expect(parentOf(consumer)).toBeUndefined();
     expect(consumer.spanContext().traceId).not.toBe(producer.spanContext().traceId);

@@ -100,7 +100,7 @@ describe('binary content mode (CloudEvents NATS binding 1.0.3 §3.1)', () => {
     await bus.flush();
     await bus.publish(first, { type: 'original', datacontenttype: 'text/csv', data: 'a,b\n1,2' });
     await waitFor(() => finals.length === 1);
-    const producer = spansNamed(fx.telemetry, `send ${first}`)[0]!;
+    const producer = spansNamed(fx.telemetry, `publish ${first}`)[0]!;
     expect(finals[0]).toMatchObject({ type: 'forwarded', datacontenttype: 'text/csv' });
     expect(Buffer.from(finals[0]!.data as Uint8Array).toString()).toBe('a,b\n1,2');
     expect(finals[0]!.traceparent).toBe(`00-${producer.spanContext().traceId}-${producer.spanContext().spanId}-01`);
@@ -160,7 +160,7 @@ describe('hop context in NATS headers', () => {
     await bus.publish(subject, { type: 't', data: 1 });
     await bus.publish(subject, { type: 't', data: 2 }, { contentMode: 'binary' });
     await waitFor(() => wire.length === 2);
-    const producers = spansNamed(fx.telemetry, `send ${subject}`);
+    const producers = spansNamed(fx.telemetry, `publish ${subject}`);
     for (const [i, msg] of wire.entries()) {
       const sc = producers[i]!.spanContext();
       const expected = `00-${sc.traceId}-${sc.spanId}-01`;

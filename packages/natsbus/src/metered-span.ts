@@ -1,0 +1,99 @@
+import type {
+  Attributes,
+  AttributeValue,
+  Exception,
+  Link,
+  Span,
+  SpanContext,
+  SpanStatus,
+  TimeInput,
+} from '@opentelemetry/api';
+import { ATTR_ERROR_TYPE } from './semconv.ts';
+
+/** What a metered span reports when it ends: its metric attributes (plus `error.type`) and its duration. */
+export type OnSpanEnd = (attributes: Attributes, seconds: number) => void;
+
+/**
+ * A span that also records the messaging metrics when it ends, with the span's duration and the
+ * `error.type` it was given (observability's `recordError` sets it). Metrics do not depend on
+ * sampling: an unsampled span is metered all the same. Everything else goes to the real span.
+ */
+export class MeteredSpan implements Span {
+  readonly #span: Span;
+  readonly #attributes: Attributes;
+  readonly #onEnd: OnSpanEnd;
+  readonly #start = performance.now();
+  #errorType: string | undefined;
+  #ended = false;
+
+  constructor(span: Span, attributes: Attributes, onEnd: OnSpanEnd) {
+    this.#span = span;
+    this.#attributes = attributes;
+    this.#onEnd = onEnd;
+  }
+
+  /** The real span (what handlers see as the active span). */
+  get inner(): Span {
+    return this.#span;
+  }
+
+  end(endTime?: TimeInput): void {
+    this.#span.end(endTime);
+    if (this.#ended) return;
+    this.#ended = true;
+    const seconds = (performance.now() - this.#start) / 1000;
+    const attributes =
+      this.#errorType === undefined ? this.#attributes : { ...this.#attributes, [ATTR_ERROR_TYPE]: this.#errorType };
+    this.#onEnd(attributes, seconds);
+  }
+
+  setAttribute(key: string, value: AttributeValue): this {
+    if (key === ATTR_ERROR_TYPE && typeof value === 'string') this.#errorType = value;
+    this.#span.setAttribute(key, value);
+    return this;
+  }
+
+  setAttributes(attributes: Attributes): this {
+    const errorType = attributes[ATTR_ERROR_TYPE];
+    if (typeof errorType === 'string') this.#errorType = errorType;
+    this.#span.setAttributes(attributes);
+    return this;
+  }
+
+  spanContext(): SpanContext {
+    return this.#span.spanContext();
+  }
+
+  addEvent(name: string, attributesOrStartTime?: Attributes | TimeInput, startTime?: TimeInput): this {
+    this.#span.addEvent(name, attributesOrStartTime, startTime);
+    return this;
+  }
+
+  addLink(link: Link): this {
+    this.#span.addLink(link);
+    return this;
+  }
+
+  addLinks(links: Link[]): this {
+    this.#span.addLinks(links);
+    return this;
+  }
+
+  setStatus(status: SpanStatus): this {
+    this.#span.setStatus(status);
+    return this;
+  }
+
+  updateName(name: string): this {
+    this.#span.updateName(name);
+    return this;
+  }
+
+  isRecording(): boolean {
+    return this.#span.isRecording();
+  }
+
+  recordException(exception: Exception, time?: TimeInput): void {
+    this.#span.recordException(exception, time);
+  }
+}
