@@ -14,6 +14,8 @@ export interface MeshOptions {
   natsUrl?: string;
   /** Send spans here instead of the embedded receiver (env `OTEL_EXPORTER_OTLP_ENDPOINT`). */
   otlpEndpoint?: string;
+  /** Extra environment of every service, e.g. `OTEL_LOGS_EXPORTER`. */
+  env?: Record<string, string>;
   /** Folder for each service's log file. Default `.tmp/mesh-demo` in the repository. */
   logDir?: string;
   /** Progress messages. */
@@ -75,7 +77,7 @@ export async function startMesh(options: MeshOptions = {}): Promise<Mesh> {
     const secret = () => randomBytes(24).toString('base64url');
     const tokenClient = { id: 'demo-client', secret: secret() };
     const gatewayClient = { id: 'gateway', secret: secret() };
-    const common = { OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint, NATS_URL: natsUrl };
+    const common = { ...options.env, OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint, NATS_URL: natsUrl };
     const launch = (name: string, env: Record<string, string>) => {
       const service = spawnService(name, { ...common, ...env }, logDir);
       started.push(service);

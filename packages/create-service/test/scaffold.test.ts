@@ -89,12 +89,16 @@ describe('scaffoldService', () => {
     for (const name of [
       'OTEL_SERVICE_NAME',
       'OTEL_EXPORTER_OTLP_ENDPOINT',
+      'OTEL_LOGS_EXPORTER',
       'NATS_URL',
       'IDENTITY_INTROSPECTION_URL',
       'HTTPKIT_TRUSTED_HOSTS',
     ]) {
       expect(envExample).toContain(`${name}=`);
     }
+    expect(await readFile(join(dir, 'README.md'), 'utf8')).toContain(
+      'OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 OTEL_LOGS_EXPORTER=console,otlp npm run dev',
+    );
     expect(await readFile(join(dir, 'Dockerfile'), 'utf8')).toContain(
       '--import", "@service-runtime/observability/register',
     );

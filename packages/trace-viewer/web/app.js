@@ -297,6 +297,7 @@ function logList(logs) {
   );
 }
 
+/** The selected span: status, ids, exception, links, log lines, attributes, events, resource (flat, for replaceChildren). */
 function spanDetails(span) {
   const exceptions = span.events.filter((e) => e.name === 'exception');
   const others = span.events.filter((e) => e.name !== 'exception');
@@ -364,7 +365,7 @@ function spanDetails(span) {
       : '',
     el('h3', {}, 'Resource'),
     kvTable(span.resource),
-  ];
+  ].flat(2);
 }
 
 const match = /^\/traces\/([0-9a-f]{32})$/.exec(location.pathname);

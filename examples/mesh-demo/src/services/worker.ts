@@ -41,4 +41,14 @@ await bus.consume<OrderCreated>(
   { maxDeliver: 3, backoffMs: [100, 200], deadLetterSubject: ORDER_DEAD_LETTER, timeoutMs: 5000 },
 );
 
+// Audit: a fan-out reader of order.billed whose work is not part of the order's trace. With
+// consumerLinks 'link' each message starts a new trace, linked to the publish that sent it.
+bus.subscribe(
+  ORDER_BILLED,
+  async (event, ctx) => {
+    ctx.logger.info({ orderId: event.subject }, 'order audited');
+  },
+  { queue: 'audit', consumerLinks: 'link' },
+);
+
 announceReady({ consumer: 'ORDERS/worker' });

@@ -26,6 +26,8 @@ OTEL_BSP_SCHEDULE_DELAY=                    # ms between span batches, default 5
 OTEL_BSP_MAX_QUEUE_SIZE=                    # bounded span queue, default 2048
 OTEL_BSP_MAX_EXPORT_BATCH_SIZE=             # default 512
 OTEL_BSP_EXPORT_TIMEOUT=                    # ms, default 30000
+OTEL_LOGS_EXPORTER=                         # console (default) | otlp | none, or a list: console,otlp
+OTEL_EXPORTER_OTLP_LOGS_ENDPOINT=           # full logs URL, default the endpoint above + /v1/logs
 OTEL_METRICS_EXPORTER=                      # prometheus (default, served at /metrics) | otlp | none
 OTEL_METRIC_EXPORT_INTERVAL=                # ms between OTLP metric exports, default 60000
 OTEL_SDK_DISABLED=                          # true turns tracing and metrics off
@@ -85,6 +87,17 @@ npm run typecheck
 
 Spans print as JSON lines on stdout until you set \`OTEL_EXPORTER_OTLP_ENDPOINT\`; then they go to your
 Collector, Jaeger or Tempo. Metrics are at \`/metrics\`, liveness at \`/healthz\`, readiness at \`/readyz\`.
+
+## See your traces while you develop
+
+Start the local trace viewer (a development tool: traces and logs stay in memory) and point the
+service at it; every request's trace, with each span's log lines, appears live on
+http://127.0.0.1:8318:
+
+\`\`\`sh
+npx @service-runtime/trace-viewer     # or \`npm run traces\` in a service-runtime checkout
+OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 OTEL_LOGS_EXPORTER=console,otlp npm run dev
+\`\`\`
 
 ## What it does
 

@@ -1,0 +1,148 @@
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTraceViewer, type TraceViewer } from '@service-runtime/trace-viewer';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Mesh, startMesh } from '../../examples/mesh-demo/src/mesh.ts';
+import { runScenario, type ScenarioResult } from '../../examples/mesh-demo/src/scenario.ts';
+import { repoRoot } from '../helpers/observed-process.ts';
+
+// The demo topology (real processes, real NATS) exports spans AND log lines over OTLP to a real trace
+// viewer; Debian's chromium (installed by scripts/ensure-chromium, driven by playwright-core) reads
+// the page as a developer would. UPDATE_DOCS_SCREENSHOT=1 also refreshes the screenshot in docs/.
+const SCREENSHOT = join(repoRoot, '.tmp', 'trace-viewer', 'trace-page.png');
+const DOCS_SCREENSHOT = join(repoRoot, 'docs', 'images', 'trace-viewer.png');
+
+let viewer: TraceViewer;
+let mesh: Mesh;
+let result: ScenarioResult;
+let browser: BrowserContext;
+let page: Page;
+let userDataDir: string;
+
+const spansOf = (traceId: string) => [...(viewer.store.get(traceId)?.spans.values() ?? [])];
+const service = (s: { resource: Record<string, unknown> }) => s.resource['service.name'];
+const validTrace = () => result.steps.valid.traceId!;
+/** The audit consumer's trace: a new root linked to the valid order's `send order.billed`. */
+const auditSpan = () =>
+  viewer.store
+    .list()
+    .flatMap((t) => spansOf(t.traceId))
+    .find((s) => s.name === 'process order.billed' && s.links.some((l) => l.traceId === validTrace()));
+const validSpan = (name: string) => spansOf(validTrace()).find((s) => s.name === name)!;
+
+async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+beforeAll(async () => {
+  viewer = await startTraceViewer({ port: 0, otlpPort: 0 });
+  mesh = await startMesh({
+    otlpEndpoint: viewer.otlpEndpoint,
+    env: { OTEL_LOGS_EXPORTER: 'console,otlp', OTEL_BLRP_SCHEDULE_DELAY: '200' },
+    logDir: join(repoRoot, '.tmp', 'trace-viewer-e2e'),
+  });
+  result = await runScenario(mesh);
+  await until(() => spansOf(validTrace()).length >= 8, 'the valid order’s 8 spans');
+  await until(() => auditSpan() !== undefined, 'the audit span linked to the valid order');
+  await until(
+    () => viewer.store.get(validTrace())!.logs.some((l) => l.body === 'order billed'),
+    'the worker’s log line',
+  );
+  userDataDir = await mkdtemp(join(tmpdir(), 'trace-viewer-chromium-'));
+  browser = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1440, height: 860 },
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  page = browser.pages()[0] ?? (await browser.newPage());
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await mesh?.stop();
+  await viewer?.close();
+  if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+});
+
+describe('the trace viewer in a real browser, fed by the demo mesh', () => {
+  it('lists the valid order’s trace with its root span, every service and its span count', async () => {
+    expect(result.problems).toEqual([]);
+    await page.goto(viewer.url);
+    const row = page.locator(`tr[data-trace-id="${validTrace()}"]`);
+    await row.waitFor();
+    const text = await row.innerText();
+    expect(text).toContain('POST /orders');
+    for (const name of ['billing', 'gateway', 'identity', 'worker']) expect(text).toContain(name);
+    expect(text).toContain(`\t${spansOf(validTrace()).length}\t`);
+    // Filtering on errors keeps the failing order and hides the valid one.
+    await page.locator('input[name="error"]').check();
+    await page.locator(`tr[data-trace-id="${result.steps.failing.traceId}"]`).waitFor();
+    await row.waitFor({ state: 'detached' });
+    expect(new URL(page.url()).search).toBe('?error=1');
+  });
+
+  it('shows every span of the trace across services in the waterfall', async () => {
+    await page.goto(viewer.url);
+    await page.locator(`tr[data-trace-id="${validTrace()}"] a`).click();
+    await page.waitForURL(`**/traces/${validTrace()}`);
+    await page.locator('.span-row').first().waitFor();
+    const shown = await page
+      .locator('.span-row')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-span-id')));
+    const spans = spansOf(validTrace());
+    expect(shown.sort()).toEqual(spans.map((s) => s.spanId).sort());
+    expect(new Set(spans.map(service))).toEqual(new Set(['gateway', 'identity', 'worker', 'billing']));
+    const labels = await page.locator('.span-row .span-label').allInnerTexts();
+    expect(labels).toEqual(expect.arrayContaining([expect.stringMatching(/billing\s*POST \/invoices\s*SERVER/)]));
+  });
+
+  it('shows a span’s log lines beside it and in its details', async () => {
+    const consumer = validSpan('process order.created');
+    await page.goto(`${viewer.url}/traces/${validTrace()}`);
+    const row = page.locator(`#span-${consumer.spanId}`);
+    expect(await row.locator('.span-logs').innerText()).toContain('order billed');
+    await row.click();
+    const details = await page.locator('aside.details').innerText();
+    expect(details).toMatch(/Log lines \(1\)/i);
+    expect(details).toContain('order billed');
+  });
+
+  it('follows a NATS link from the audit consumer to the linked span in the order’s trace', async () => {
+    const audit = auditSpan()!;
+    const producer = validSpan('send order.billed');
+    expect(audit.links.map((l) => l.spanId)).toContain(producer.spanId);
+    await page.goto(`${viewer.url}/traces/${audit.traceId}`);
+    const link = page.locator('aside.details a.span-link', { hasText: 'worker: send order.billed' });
+    await link.click();
+    await page.waitForURL(`**/traces/${validTrace()}#span-${producer.spanId}`);
+    await page.locator(`#span-${producer.spanId}.selected`).waitFor();
+    expect(await page.locator('aside.details h2').innerText()).toContain('send order.billed');
+    await mkdir(join(repoRoot, '.tmp', 'trace-viewer'), { recursive: true });
+    await page.locator(`#span-${validSpan('process order.created').spanId}`).click();
+    await page.screenshot({ path: SCREENSHOT });
+    if (process.env['UPDATE_DOCS_SCREENSHOT'] === '1') await copyFile(SCREENSHOT, DOCS_SCREENSHOT);
+  });
+
+  it('shows the failing consumer’s exception', async () => {
+    const failing = spansOf(result.steps.failing.traceId!).find((s) => s.kind === 5 && s.status.code === 2)!;
+    await page.goto(`${viewer.url}/traces/${failing.traceId}#span-${failing.spanId}`);
+    const exception = await page.locator('aside.details .exception').first().innerText();
+    expect(exception).toContain('SKU SKU-FAIL cannot be billed');
+  });
+});
