@@ -24,7 +24,7 @@ let userDataDir: string;
 const spansOf = (traceId: string) => [...(viewer.store.get(traceId)?.spans.values() ?? [])];
 const service = (s: { resource: Record<string, unknown> }) => s.resource['service.name'];
 const validTrace = () => result.steps.valid.traceId!;
-/** The audit consumer's trace: a new root linked to the valid order's `send order.billed`. */
+/** The audit consumer's trace: a new root linked to the valid order's `publish order.billed`. */
 const auditSpan = () =>
   viewer.store
     .list()
@@ -125,14 +125,14 @@ describe('the trace viewer in a real browser, fed by the demo mesh', () => {
 
   it('follows a NATS link from the audit consumer to the linked span in the order’s trace', async () => {
     const audit = auditSpan()!;
-    const producer = validSpan('send order.billed');
+    const producer = validSpan('publish order.billed');
     expect(audit.links.map((l) => l.spanId)).toContain(producer.spanId);
     await page.goto(`${viewer.url}/traces/${audit.traceId}`);
-    const link = page.locator('aside.details a.span-link', { hasText: 'worker: send order.billed' });
+    const link = page.locator('aside.details a.span-link', { hasText: 'worker: publish order.billed' });
     await link.click();
     await page.waitForURL(`**/traces/${validTrace()}#span-${producer.spanId}`);
     await page.locator(`#span-${producer.spanId}.selected`).waitFor();
-    expect(await page.locator('aside.details h2').innerText()).toContain('send order.billed');
+    expect(await page.locator('aside.details h2').innerText()).toContain('publish order.billed');
     await mkdir(join(repoRoot, '.tmp', 'trace-viewer'), { recursive: true });
     await page.locator(`#span-${validSpan('process order.created').spanId}`).click();
     await page.screenshot({ path: SCREENSHOT });
