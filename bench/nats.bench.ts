@@ -6,11 +6,13 @@
 //   natsbus at 100% sampling (OTLP export) and at 1% sampling, `bus.publish()` results awaited every 1,000.
 // Every variant runs in its own child process; spans go to a local discarding OTLP/HTTP sink, all with
 // the same OTEL_* environment. BENCH_NATS_COUNT (default 100000) messages per measured run,
-// BENCH_NATS_ROUNDS (default 2) rounds; best kept.
+// BENCH_NATS_ROUNDS (default 2) rounds; best kept. Then the per-message cost of the hop context in
+// NATS headers (bench/nats-hop-header.ts).
 import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { startNatsServer } from '../test/helpers/nats-server.ts';
+import { reportHopHeaderCost } from './nats-hop-header.ts';
 import { startDiscardingSink } from './nats-sink.ts';
 
 interface Result {
@@ -114,6 +116,7 @@ const full = best.get(variants[2]!.label)!.msgsPerSec / userPattern;
 const sampled = best.get(variants[3]!.label)!.msgsPerSec / raw;
 console.log(`\ntarget natsbus 100% ≥ 1.5× the user pattern: ${full.toFixed(2)}× ${full >= 1.5 ? 'met' : 'NOT met'}`);
 console.log(`target natsbus 1% ≥ 0.4× raw: ${sampled.toFixed(2)}× ${sampled >= 0.4 ? 'met' : 'NOT met'}`);
+await reportHopHeaderCost(server.url, count);
 console.log(
   `total ${((Date.now() - started) / 1000).toFixed(0)} s; load average ${loadavg()
     .map((l) => l.toFixed(2))

@@ -11,6 +11,7 @@ import {
   HEADER_TRACESTATE,
   HEADER_TRACESTATE_CANONICAL,
 } from './semconv.ts';
+import { PrebuiltHeaders } from './prebuilt-headers.ts';
 import { encodeStructured } from './structured-mode.ts';
 import { formatTraceparent } from './trace-headers.ts';
 import type { CloudEvent, ContentMode } from './types.ts';
@@ -55,22 +56,53 @@ export function encodeOutgoing(
       }
     }
   }
-  let headers: MsgHdrs;
-  let body: Uint8Array;
-  if (mode === 'binary') {
-    ({ headers, body } = encodeBinary(event));
-  } else {
-    body = encodeStructured(event);
-    if (hop === undefined && extra === undefined && sharedHeaders !== undefined) {
-      return { event, headers: sharedHeaders, body };
-    }
-    headers = natsHeaders();
-    headers.set(HEADER_CONTENT_TYPE, CLOUDEVENTS_JSON);
+  if (mode === 'structured') {
+    return {
+      event,
+      headers: structuredModeHeaders(hop, hopState, extra, sharedHeaders),
+      body: encodeStructured(event),
+    };
   }
+  const { headers, body } = encodeBinary(event);
   if (hop !== undefined) setHop(headers, hop, hopState);
   if (extra !== undefined) addExtra(headers, extra);
   return { event, headers, body };
 }
+
+/**
+ * The NATS headers of a structured-mode message: the content type, the hop context (both
+ * spellings) and the caller's own; the `shared` pre-encoded template when there is nothing else.
+ */
+export function structuredModeHeaders(
+  hop: string | undefined,
+  hopState: string | undefined,
+  extra: ExtraHeaders | undefined,
+  shared: MsgHdrs | undefined,
+): MsgHdrs {
+  if (extra === undefined && shared !== undefined) {
+    if (hop === undefined) return shared;
+    // a core publish: nats.js only encodes these, so the block is written as a string
+    return new PrebuiltHeaders(hopBlock(hop, hopState), () =>
+      structuredModeHeaders(hop, hopState, undefined, undefined),
+    );
+  }
+  const headers = natsHeaders();
+  headers.set(HEADER_CONTENT_TYPE, CLOUDEVENTS_JSON);
+  if (hop !== undefined) setHop(headers, hop, hopState);
+  if (extra !== undefined) addExtra(headers, extra);
+  return headers;
+}
+
+/** The block nats.js would encode for the content type and the hop context, in the same order. */
+function hopBlock(traceparent: string, tracestate: string | undefined): string {
+  const state =
+    tracestate === undefined
+      ? ''
+      : `\r\n${HEADER_TRACESTATE}: ${tracestate}\r\n${HEADER_TRACESTATE_CANONICAL}: ${tracestate}`;
+  return `${BLOCK_START}${traceparent}\r\n${HEADER_TRACEPARENT_CANONICAL}: ${traceparent}${state}\r\n\r\n`;
+}
+
+const BLOCK_START = `NATS/1.0\r\n${HEADER_CONTENT_TYPE}: ${CLOUDEVENTS_JSON}\r\n${HEADER_TRACEPARENT}: `;
 
 /** The hop context in both spellings (see {@link HEADER_TRACEPARENT}). */
 function setHop(headers: MsgHdrs, traceparent: string, tracestate: string | undefined): void {

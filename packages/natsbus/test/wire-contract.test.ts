@@ -4,6 +4,7 @@ import { SpanStatusCode } from '@opentelemetry/api';
 import { createLogger, getLogger, setLogger } from '../../observability/src/logger.ts';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodeHeaderValue, percentEncode } from '../src/binary-mode.ts';
+import { structuredHeaders, structuredModeHeaders } from '../src/outgoing.ts';
 import { PublishError, type Bus, type CloudEvent, type PublishOptions } from '../src/index.ts';
 import { parentOf, spansNamed, startFixture, uniqueSubject, waitFor, type Fixture } from './fixture.ts';
 
@@ -166,6 +167,18 @@ describe('hop context in NATS headers', () => {
       const expected = `00-${sc.traceId}-${sc.spanId}-01`;
       expect(msg.headers!.get('traceparent')).toBe(expected);
       expect(msg.headers!.get('Traceparent')).toBe(expected);
+    }
+  });
+
+  it('core publishes write the block nats.js would encode, and a change afterwards is encoded too', () => {
+    type Encodable = MsgHdrs & { encode(): Uint8Array };
+    for (const state of [undefined, 'vendor=a1,other=b2']) {
+      const fast = structuredModeHeaders(TP, state, undefined, structuredHeaders()) as Encodable;
+      const slow = structuredModeHeaders(TP, state, undefined, undefined) as Encodable;
+      expect(Buffer.from(fast.encode()).toString()).toBe(Buffer.from(slow.encode()).toString());
+      expect(fast.get('Traceparent')).toBe(TP);
+      fast.set('Nats-Msg-Id', 'x');
+      expect(Buffer.from(fast.encode()).toString()).toContain('Nats-Msg-Id: x\r\n');
     }
   });
 
