@@ -6,6 +6,7 @@ import type {
   TracesExporterName,
 } from './types.ts';
 import { safeUrl } from './redact.ts';
+import type { TemporalityPreference } from './otlp-metric-exporter.ts';
 import { readBoolean, readEnum, readKeyValueList, readList, readNumber, readString, shown, warnOnce } from './env.ts';
 
 /** Every setting resolved once: environment over options over defaults. */
@@ -23,6 +24,8 @@ export interface ResolvedConfig {
   logBatch: { scheduledDelayMs: number; exportTimeoutMs: number; maxQueueSize: number; maxExportBatchSize: number };
   metricsExporter: MetricsExporterName;
   metricsOtlp: { url: string; protocol: OtlpProtocol; headers: Record<string, string>; timeoutMs: number };
+  /** `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`. */
+  metricsTemporality: TemporalityPreference;
   metricExportIntervalMs: number;
   shutdownTimeoutMs: number;
   handleSignals: boolean;
@@ -48,6 +51,7 @@ const SAMPLERS: readonly SamplerName[] = [
 ];
 const PROPAGATORS: readonly string[] = ['tracecontext', 'baggage', 'b3', 'b3multi', 'none'];
 const EXPORTERS: readonly string[] = ['console', 'otlp', 'none'];
+const TEMPORALITIES: readonly TemporalityPreference[] = ['cumulative', 'delta', 'lowmemory'];
 const PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json', 'grpc'];
 // Node timers fire after 1 ms for any delay above 2^31-1 ms: a larger value is a bad value.
 const MAX_TIMER_MS = 2_147_483_647;
@@ -112,6 +116,8 @@ export function resolveConfig(
     metricsExporter:
       readEnum<MetricsExporterName>('OTEL_METRICS_EXPORTER', METRICS_EXPORTERS, metricsDefault, env) ?? metricsDefault,
     metricsOtlp: resolveOtlp('METRICS', 'v1/metrics', options, env),
+    metricsTemporality:
+      readEnum('OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE', TEMPORALITIES, 'cumulative', env) ?? 'cumulative',
     metricExportIntervalMs:
       readNumber('OTEL_METRIC_EXPORT_INTERVAL', '60000', env, { min: 100, max: MAX_TIMER_MS }) ?? 60000,
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? 5000,

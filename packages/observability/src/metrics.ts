@@ -1,7 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import { OTLPMetricExporter as OtlpJsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
-import { OTLPMetricExporter as OtlpProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import type { Resource } from '@opentelemetry/resources';
 import {
@@ -12,8 +10,12 @@ import {
   type PushMetricExporter,
 } from '@opentelemetry/sdk-metrics';
 import type { Meter } from '@opentelemetry/api';
+import { loggingErrorHandler, setGlobalErrorHandler } from '@opentelemetry/core';
 import type { BatchObserver } from './batch-processor.ts';
 import type { ResolvedConfig } from './config.ts';
+import type { NoticeSink } from './export-failure-log.ts';
+import { OtlpHttpMetricExporter } from './otlp-metric-exporter.ts';
+import type { Redactor } from './redact.ts';
 
 /** Serves the Prometheus text format; httpkit mounts it at `/metrics`. */
 export type MetricsRequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -33,11 +35,9 @@ export function setMetricsHandler(handler: MetricsRequestHandler | undefined): v
 const require = createRequire(import.meta.url);
 
 /** The OTLP metric exporter for the configured protocol; gRPC is loaded only when chosen. */
-function createOtlpMetricExporter(otlp: ResolvedConfig['metricsOtlp']): PushMetricExporter {
-  const settings = { url: otlp.url, headers: otlp.headers, timeoutMillis: otlp.timeoutMs };
+function createOtlpMetricExporter(config: ResolvedConfig, notices: NoticeSink, redact: Redactor): PushMetricExporter {
+  const otlp = config.metricsOtlp;
   switch (otlp.protocol) {
-    case 'http/json':
-      return new OtlpJsonMetricExporter(settings);
     case 'grpc': {
       const grpc = require('@opentelemetry/exporter-metrics-otlp-grpc') as {
         OTLPMetricExporter: new (config: { url: string; timeoutMillis: number }) => PushMetricExporter;
@@ -45,12 +45,37 @@ function createOtlpMetricExporter(otlp: ResolvedConfig['metricsOtlp']): PushMetr
       return new grpc.OTLPMetricExporter({ url: otlp.url, timeoutMillis: otlp.timeoutMs });
     }
     default:
-      return new OtlpProtoMetricExporter(settings);
+      return new OtlpHttpMetricExporter(
+        {
+          url: otlp.url,
+          headers: otlp.headers,
+          json: otlp.protocol === 'http/json',
+          timeoutMs: Math.min(otlp.timeoutMs, config.metricExportIntervalMs),
+          notices,
+          redact,
+        },
+        config.metricsTemporality,
+      );
   }
 }
 
+// The periodic reader hands every failed export to the SDK's global error handler, which logs it with
+// a stack each interval; our exporter has already counted it and logged it at most once a minute.
+function quietReportedExportFailures(): void {
+  const log = loggingErrorHandler();
+  setGlobalErrorHandler((error) => {
+    if (error instanceof Error && error.message.includes('(error OtlpExportError:')) return;
+    log(error);
+  });
+}
+
 /** Builds the meter provider for the chosen metrics exporter. */
-export function createMeterProvider(config: ResolvedConfig, resource: Resource): MeterProvider {
+export function createMeterProvider(
+  config: ResolvedConfig,
+  resource: Resource,
+  notices: NoticeSink,
+  redact: Redactor,
+): MeterProvider {
   const readers: IMetricReader[] = [];
   switch (config.metricsExporter) {
     case 'prometheus': {
@@ -60,9 +85,10 @@ export function createMeterProvider(config: ResolvedConfig, resource: Resource):
       break;
     }
     case 'otlp':
+      quietReportedExportFailures();
       readers.push(
         new PeriodicExportingMetricReader({
-          exporter: createOtlpMetricExporter(config.metricsOtlp),
+          exporter: createOtlpMetricExporter(config, notices, redact),
           exportIntervalMillis: config.metricExportIntervalMs,
           exportTimeoutMillis: Math.min(config.metricsOtlp.timeoutMs, config.metricExportIntervalMs),
         }),

@@ -96,7 +96,7 @@ function startSdk(
     suppressOverrideMessage: true,
   });
   const resource = createResource(config.resourceAttributes);
-  const meterProvider = createMeterProvider(config, resource);
+  const meterProvider = createMeterProvider(config, resource, logger, redact);
   metrics.setGlobalMeterProvider(meterProvider);
   const healthMeter = meterProvider.getMeter(SCOPE);
 

@@ -3,9 +3,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { AggregationTemporality, InstrumentType } from '@opentelemetry/sdk-metrics';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BoundedBatchSpanProcessor } from '../src/batch-processor.ts';
+import { resolveConfig } from '../src/config.ts';
+import { OtlpHttpMetricExporter } from '../src/otlp-metric-exporter.ts';
 import { OtlpHttpSpanExporter } from '../src/otlp-span-exporter.ts';
 import { createRedactor } from '../src/redact.ts';
 
@@ -182,3 +185,27 @@ describe('OTLP/HTTP span export to a misbehaving collector', { timeout: 30_000 }
     expect(recovered[0]?.fields['otlp']?.['unreported_failures']).toBe(failures.length - 1);
   });
 });
+
+describe('OTLP/HTTP metric export', () => {
+  it('takes its temporality from OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE', () => {
+    const temporalityOf = (value: string | undefined, type: InstrumentType) => {
+      const config = resolveConfig(
+        {},
+        value === undefined ? {} : { OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: value },
+      );
+      const exporter = new OtlpHttpMetricExporter(
+        { url: 'http://127.0.0.1:9/v1/metrics', headers: {}, json: false, timeoutMs: 100, notices, redact: (t) => t },
+        config.metricsTemporality,
+      );
+      return exporter.selectAggregationTemporality(type);
+    };
+    const { CUMULATIVE, DELTA } = AggregationTemporality;
+    expect(temporalityOf(undefined, InstrumentType.COUNTER)).toBe(CUMULATIVE);
+    expect(temporalityOf('delta', InstrumentType.COUNTER)).toBe(DELTA);
+    expect(temporalityOf('DELTA', InstrumentType.UP_DOWN_COUNTER)).toBe(CUMULATIVE);
+    expect(temporalityOf('lowmemory', InstrumentType.HISTOGRAM)).toBe(DELTA);
+    expect(temporalityOf('lowmemory', InstrumentType.OBSERVABLE_COUNTER)).toBe(CUMULATIVE);
+  });
+});
+
+const notices = { warn: () => undefined, info: () => undefined };
