@@ -1,5 +1,5 @@
 import { headers as natsHeaders, type Msg, type MsgHdrs } from '@nats-io/transport-node';
-import { SpanStatusCode } from '@opentelemetry/api';
+import { context, createTraceState, ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
 // the same module instance that '@service-runtime/observability' resolves to under the source condition
 import { createLogger, getLogger, setLogger } from '../../observability/src/logger.ts';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -130,6 +130,21 @@ describe('binary content mode (CloudEvents NATS binding 1.0.3 §3.1)', () => {
   });
 });
 
+describe('structured content mode', () => {
+  it('carries bytes data as data_base64 and gives the same bytes back', async () => {
+    const bus = await fx.bus();
+    const subject = uniqueSubject('st.bytes');
+    const wire = await wireOf(bus, subject);
+    const received = await receiverOf(bus, subject);
+    await bus.publish(subject, { type: 'blob', data: new Uint8Array([0, 1, 254, 255]) });
+    await waitFor(() => received.length === 1 && wire.length === 1);
+    const envelope = JSON.parse(wire[0]!.string());
+    expect(envelope.data_base64).toBe('AAH+/w==');
+    expect(envelope).not.toHaveProperty('data');
+    expect(Buffer.from(received[0]!.data as Uint8Array).equals(Buffer.from([0, 1, 254, 255]))).toBe(true);
+  });
+});
+
 describe('content-mode detection (binding §3)', () => {
   it('Content-Type application/cloudevents* (any case) is structured even with ce- headers; none is structured too', async () => {
     const bus = await fx.bus();
@@ -180,6 +195,25 @@ describe('hop context in NATS headers', () => {
       fast.set('Nats-Msg-Id', 'x');
       expect(Buffer.from(fast.encode()).toString()).toContain('Nats-Msg-Id: x\r\n');
     }
+  });
+
+  it('carries tracestate in both spellings and in the extension', async () => {
+    const bus = await fx.bus();
+    const subject = uniqueSubject('hop.state');
+    const wire = await wireOf(bus, subject);
+    const upstream = trace.setSpanContext(ROOT_CONTEXT, {
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: 'b7ad6b7169203331',
+      traceFlags: 1,
+      isRemote: true,
+      traceState: createTraceState('vendor=a1'),
+    });
+    await context.with(upstream, () => bus.publish(subject, { type: 't' }));
+    await waitFor(() => wire.length === 1);
+    const h = wire[0]!.headers!;
+    expect([h.get('tracestate'), h.get('Tracestate')]).toEqual(['vendor=a1', 'vendor=a1']);
+    expect(h.get('traceparent')).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-/);
+    expect(JSON.parse(wire[0]!.string()).tracestate).toBe('vendor=a1');
   });
 
   it('is read in any spelling', async () => {
