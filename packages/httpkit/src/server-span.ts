@@ -12,6 +12,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { startAttributesObserved } from '@service-runtime/observability';
 import { resolveTrustIncoming, resolveUntracedPaths } from './config.ts';
 import { httpkitTracer } from './instruments.ts';
 import type { RequestObservers, RpcMetadata } from './internal-types.ts';
@@ -83,7 +84,12 @@ function startRequest(
   let parent = propagation.extract(ROOT_CONTEXT, req.headers);
   const method = recordedMethod(req.method, observers.knownMethods);
   const scheme = schemeOf(req);
-  const options: SpanOptions = { kind: SpanKind.SERVER, attributes: startAttributes(req, method, scheme) };
+  // Sampling attributes at the start, as the HTTP conventions ask, whenever a sampler or span
+  // processor can read them there; otherwise only on a span that records, right after its start.
+  const observed = startAttributesObserved();
+  const options: SpanOptions = observed
+    ? { kind: SpanKind.SERVER, attributes: startAttributes(req, method, scheme) }
+    : { kind: SpanKind.SERVER };
   if (!observers.trustIncoming) {
     // At the edge: a new trace, linked to whatever the caller sent, never continued.
     const incoming = trace.getSpanContext(parent);
@@ -91,6 +97,7 @@ function startRequest(
     parent = ROOT_CONTEXT;
   }
   const span = httpkitTracer().startSpan(spanMethod(method), options, parent);
+  if (!observed && span.isRecording()) span.setAttributes(startAttributes(req, method, scheme));
   const ctx = trace.setSpan(parent, span);
   attachState(res, new RequestState(req, span, true, ctx, undefined, observers, method, scheme));
   // 'close' follows 'finish' on every response and also fires when the client goes away.

@@ -3,6 +3,7 @@ export { withSpan, recordError } from './with-span.ts';
 export { getTraceIds } from './trace-ids.ts';
 export { getLogger, createLogger } from './logger.ts';
 export { logLineWriter, jsonString } from './log-line.ts';
+export { startAttributesObserved } from './start-attributes.ts';
 export { getMetricsHandler } from './metrics.ts';
 export { onShutdown } from './shutdown-hooks.ts';
 export { readString, readNumber, readBoolean, readList, warnOnce, shown } from './env.ts';

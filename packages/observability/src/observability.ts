@@ -15,6 +15,7 @@ import { createPropagator } from './propagators.ts';
 import { createRedactor, settingSecrets, urlSecrets } from './redact.ts';
 import { createResource } from './resource.ts';
 import { createSampler } from './sampler.ts';
+import { setStartUnobservedProvider } from './start-attributes.ts';
 import { runShutdownHooks } from './shutdown-hooks.ts';
 import { createSpanExporter } from './span-exporters.ts';
 import type { ObservabilityOptions, TracingHealth } from './types.ts';
@@ -122,6 +123,8 @@ function startSdk(
 
   installPropagation(config);
   trace.setGlobalTracerProvider(tracerProvider);
+  const unobserved = options.sampler === undefined && (options.spanProcessors ?? []).length === 0;
+  setStartUnobservedProvider(unobserved ? tracerProvider : undefined);
   const unregisterInstrumentations =
     options.instrumentations && options.instrumentations.length > 0
       ? registerInstrumentations({ instrumentations: options.instrumentations, tracerProvider, meterProvider })
