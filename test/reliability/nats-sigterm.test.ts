@@ -1,6 +1,6 @@
 // SIGTERM under load for a natsbus consumer process started with
-// `--import @service-runtime/observability/register`: the messages it holds are handled and acked
-// (or left for redelivery), none is lost across it and a second consumer, its spans reach the OTLP
+// `--import @service-runtime/observability/register`: the messages it is handling are acked, those
+// pulled but not started are handed back (nak), none is lost across it and a second consumer, its spans reach the OTLP
 // receiver, and it exits 0.
 import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -122,8 +122,10 @@ describe('SIGTERM under load (natsbus consumer process)', () => {
     );
     expect(tally.missing()).toEqual([]);
     expect(tally.unknown()).toEqual([]);
-    // the child acked what it handled: none of it comes back, and nothing was left ack-pending
-    expect(afterStop.num_ack_pending).toBe(0);
+    // the child acked what it handled: none of it comes back. What it had pulled but not started was
+    // handed back (nak, redelivered at once); until redelivered it counts as ack-pending, and it is
+    // never more than one pull (batchSize 100 beyond the one handler slot).
+    expect(afterStop.num_ack_pending).toBeLessThanOrEqual(101);
     expect(handledByChild.filter((id) => handledBySecond.has(id))).toEqual([]);
     console.info(
       `sigterm: ${TOTAL} published, ${handledByChild.length} handled and acked by the SIGTERMed process ` +

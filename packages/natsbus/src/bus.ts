@@ -66,9 +66,9 @@ export async function createBus(options: BusOptions): Promise<Bus> {
         subscriptions.delete(sub);
         sub.unsubscribe();
       },
-      drain: async () => {
+      drain: async (drainOptions) => {
         subscriptions.delete(sub);
-        await sub.drain();
+        await sub.drain(drainOptions);
       },
     };
   };

@@ -1,12 +1,13 @@
 import { HandlerTimeoutError } from './errors.ts';
 
 /**
- * Bounds how long one pending handler may take, with one timer per period rather than one per
- * message. Serves one handler in flight at a time (subscriptions and consumers run in order).
+ * Bounds how long pending handlers may take, with one timer rather than one per message. Every
+ * handler gets the same timeout, so the oldest in flight always expires first: the timer is armed
+ * for it alone and re-armed for the next.
  */
 export class HandlerWatchdog {
   readonly #timeoutMs: number;
-  #inFlight: { started: number; expire: () => void } | undefined;
+  readonly #inFlight = new Set<{ started: number; expire: () => void }>();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(timeoutMs: number) {
@@ -20,11 +21,11 @@ export class HandlerWatchdog {
       const finish = (error: Error | undefined) => {
         if (done) return;
         done = true;
-        if (this.#inFlight === entry) this.#inFlight = undefined;
+        this.#inFlight.delete(entry);
         resolve(error);
       };
       const entry = { started: performance.now(), expire: () => finish(new HandlerTimeoutError(this.#timeoutMs)) };
-      this.#inFlight = entry;
+      this.#inFlight.add(entry);
       pending.then(
         () => finish(undefined),
         (error: unknown) => finish(error instanceof Error ? error : new Error(String(error))),
@@ -46,10 +47,14 @@ export class HandlerWatchdog {
 
   readonly #check = (): void => {
     this.#timer = undefined;
-    const entry = this.#inFlight;
-    if (entry === undefined) return;
-    const age = performance.now() - entry.started;
-    if (age >= this.#timeoutMs - 1) entry.expire();
-    else this.#arm(this.#timeoutMs - age);
+    const now = performance.now();
+    for (const entry of this.#inFlight) {
+      const age = now - entry.started;
+      if (age < this.#timeoutMs - 1) {
+        this.#arm(this.#timeoutMs - age);
+        return;
+      }
+      entry.expire();
+    }
   };
 }

@@ -1,70 +1,181 @@
-import { AckPolicy, type Consumer, type ConsumerMessages, type JetStreamManager } from '@nats-io/jetstream';
-import { nanos } from '@nats-io/transport-node';
-import { rawFromJs, giveUp, settle, settleFailed, type SettleSettings } from './jetstream-settle.ts';
+import type { Consumer, JsMsg } from '@nats-io/jetstream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { busLogger } from './handler-context.ts';
+import type { RawMessage } from './internal-types.ts';
+import { giveUp, rawFromJs, settle, settleFailed, type SettleSettings } from './jetstream-settle.ts';
 import type { MessageProcessor } from './message-processor.ts';
-import type { BusSubscription, ConsumerSpec } from './types.ts';
+import type { BusSubscription, ConsumerSpec, DrainOptions } from './types.ts';
 
 /**
- * The durable pull consumer named by `spec`, created when missing (explicit ack, the filter, no
- * server-side delivery limit so natsbus dead-letters after `maxDeliver`, ack wait above the timeout).
- */
-export async function ensureConsumer(jsm: JetStreamManager, spec: ConsumerSpec, timeoutMs: number): Promise<void> {
-  try {
-    await jsm.consumers.info(spec.stream, spec.durable);
-  } catch (error) {
-    if ((error as Error)?.name !== 'ConsumerNotFoundError') throw error;
-    await jsm.consumers.add(spec.stream, {
-      durable_name: spec.durable,
-      ack_policy: AckPolicy.Explicit,
-      ack_wait: nanos(timeoutMs + 10_000),
-      max_deliver: -1,
-      ...(spec.filterSubject !== undefined ? { filter_subject: spec.filterSubject } : {}),
-    });
-  }
-}
-
-/**
- * How long one pull request lives. nats.js derives the idle heartbeat (half of it) and, after a lost
- * node or a reconnect, the pause between its consumer-info checks (all of it) from this: the 30 s
- * default stalled a consumer for 30-40 s after its consumer leader was killed in a cluster.
+ * How long one pull request lives. nats.js derives the idle heartbeat from it; a short one also
+ * means a lost consumer leader or a reconnect costs a few seconds, not the 30 s default.
  */
 const PULL_EXPIRES_MS = 5000;
 
+/** Flow settings of one consumer. */
+export interface ConsumerFlow {
+  /** Handlers running at once. */
+  concurrency: number;
+  /** Most messages one pull asks for (running and waiting together never exceed it plus concurrency). */
+  maxPull: number;
+  /** The consumer's ack wait: what the pull size and progress messages are measured against. */
+  ackWaitMs: number;
+  /** Handler timeout: the default bound of a drain. */
+  timeoutMs: number;
+}
+
+/** One pulled message and whether it was settled (so a late handler result is not settled twice). */
+interface Held {
+  msg: JsMsg;
+  raw: RawMessage;
+  settled: boolean;
+}
+
 /**
- * Processes a JetStream consumer's messages one at a time and settles each (ack, nak with backoff,
- * term + dead letter). A message already delivered more than `maxDeliver` times (the process died
- * while handling it) is dead-lettered without running the handler again.
+ * Runs a JetStream consumer with `concurrency` handlers. It pulls only what it can start soon: the
+ * free slots plus as many as the measured handler time lets it start within half the ack wait
+ * (nothing extra until a handler time is known), so a waiting message never outlives its ack wait.
+ * Every message held, running or waiting, gets a progress message (`working()`) each third of the
+ * ack wait, so a long handler is not redelivered either. A message already delivered more than
+ * `maxDeliver` times is dead-lettered without running the handler again.
  */
-export async function runConsumer(
+export function runConsumer(
   consumer: Consumer,
   spec: ConsumerSpec,
   processor: MessageProcessor,
   settings: SettleSettings,
-  batchSize: number,
-): Promise<BusSubscription> {
-  const messages: ConsumerMessages = await consumer.consume({ max_messages: batchSize, expires: PULL_EXPIRES_MS });
+  flow: ConsumerFlow,
+): BusSubscription {
+  const waiting: Held[] = [];
+  const running = new Set<Held>();
+  let stopping = false;
+  let averageMs: number | undefined;
+  let current: { stop(): void } | undefined;
+  let wake: (() => void) | undefined;
+  let idle: (() => void) | undefined;
+
+  const progress = setInterval(
+    () => {
+      for (const held of running) held.msg.working();
+      for (const held of waiting) held.msg.working();
+    },
+    Math.max(100, Math.floor(flow.ackWaitMs / 3)),
+  );
+  progress.unref();
+
+  const room = (): number => {
+    const ahead =
+      averageMs === undefined ? 0 : Math.floor(flow.ackWaitMs / 2 / Math.max(averageMs, 1)) * flow.concurrency;
+    return flow.concurrency + Math.min(ahead, flow.maxPull) - running.size - waiting.length;
+  };
+
+  const finish = (held: Held, started: number): void => {
+    running.delete(held);
+    const took = performance.now() - started;
+    averageMs = averageMs === undefined ? took : averageMs * 0.8 + took * 0.2;
+    startNext();
+    wake?.();
+    if (running.size === 0 && idle !== undefined) idle();
+  };
+
+  const start = (held: Held): void => {
+    running.add(held);
+    const started = performance.now();
+    const { msg, raw } = held;
+    const settleOnce = (work: () => Promise<void>) => {
+      if (held.settled) return Promise.resolve();
+      held.settled = true;
+      return work().catch(settleFailed(msg));
+    };
+    if (msg.info.deliveryCount > settings.maxDeliver) {
+      void settleOnce(() => giveUp(msg, raw, 'max_deliver', 'delivered more than maxDeliver times', settings)).finally(
+        () => finish(held, started),
+      );
+      return;
+    }
+    void Promise.resolve(processor.process(raw))
+      .then((outcome) => settleOnce(() => settle(msg, raw, outcome, settings)))
+      .finally(() => finish(held, started));
+  };
+
+  const startNext = (): void => {
+    while (!stopping && running.size < flow.concurrency && waiting.length > 0) start(waiting.shift()!);
+  };
+
   const loop = (async () => {
-    for await (const msg of messages) {
-      const raw = rawFromJs(msg, spec.stream);
-      if (msg.info.deliveryCount > settings.maxDeliver) {
-        await giveUp(msg, raw, 'max_deliver', 'delivered more than maxDeliver times', settings).catch(
-          settleFailed(msg),
-        );
+    while (!stopping) {
+      const want = room();
+      if (want <= 0) {
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
         continue;
       }
-      const outcome = await processor.process(raw);
-      await settle(msg, raw, outcome, settings).catch(settleFailed(msg));
+      try {
+        const batch = await consumer.fetch({ max_messages: want, expires: PULL_EXPIRES_MS });
+        current = batch;
+        for await (const msg of batch) {
+          const held: Held = { msg, raw: rawFromJs(msg, spec.stream), settled: false };
+          if (stopping) {
+            handBack(held);
+            continue;
+          }
+          waiting.push(held);
+          startNext();
+        }
+      } catch (error) {
+        if (stopping) break;
+        busLogger().warn({ err: error, durable: spec.durable }, 'natsbus pull failed; retrying');
+        await sleep(500);
+      } finally {
+        current = undefined;
+      }
     }
   })();
+
+  /** No new pull; what waits is handed back. The pull under way is left to end (see drain). */
+  const stop = (): void => {
+    stopping = true;
+    wake?.();
+    for (const held of waiting.splice(0)) handBack(held);
+  };
+
   return {
     unsubscribe() {
-      messages.stop();
+      stop();
+      current?.stop();
+      clearInterval(progress);
       processor.stop();
     },
-    async drain() {
-      await messages.close();
-      await loop.catch(() => undefined);
+    async drain(options: DrainOptions = {}) {
+      stop();
+      // Unsubscribing from a pull under way would lose what the server already sent (it stays
+      // ack-pending until the ack wait): the pull is left to end, fulfilled or expired, and what
+      // arrives is handed back, up to the same bound as the running handlers.
+      const timeoutMs = options.timeoutMs ?? flow.timeoutMs;
+      const handlersDone = running.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => (idle = resolve));
+      const finished = Promise.all([handlersDone, loop.catch(() => undefined)]).then(() => true);
+      if (!(await Promise.race([finished, sleep(timeoutMs, false, { ref: false })]))) {
+        busLogger().warn(
+          { durable: spec.durable, running: running.size, timeout_ms: timeoutMs },
+          'natsbus handlers still running at the end of the drain; their messages are handed back',
+        );
+        for (const held of running) handBack(held);
+        current?.stop();
+        await loop.catch(() => undefined);
+      }
+      clearInterval(progress);
       processor.stop();
     },
   };
+}
+
+/** Naks at once (no delay): another instance can take the message now instead of after the ack wait. */
+function handBack(held: Held): void {
+  if (held.settled) return;
+  held.settled = true;
+  try {
+    held.msg.nak();
+  } catch (error) {
+    settleFailed(held.msg)(error);
+  }
 }

@@ -147,12 +147,25 @@ export interface SubscribeOptions<T = unknown> extends HandlerOptions<T> {
   queue?: string;
 }
 
+/** Options of `drain()` and `close()`. */
+export interface DrainOptions {
+  /**
+   * How long running handlers may take to finish. After it, JetStream messages still in a handler
+   * are handed back (nak) and core messages not yet handled are dropped (counted). Default: the
+   * handler timeout for a drain; `NATSBUS_DRAIN_TIMEOUT_MS` (else 10000) for `close()`.
+   */
+  timeoutMs?: number;
+}
+
 /** A live subscription or consumer. */
 export interface BusSubscription {
   /** Stops delivery now; a handler already running finishes on its own. */
   unsubscribe(): void;
-  /** Stops taking new messages and waits for the ones in hand. */
-  drain(): Promise<void>;
+  /**
+   * Stops taking new messages at once and lets running handlers finish within the bound. JetStream
+   * messages pulled but not started are handed back at once (nak, no delay).
+   */
+  drain(options?: DrainOptions): Promise<void>;
 }
 
 /** Which JetStream consumer to read. */
@@ -169,8 +182,22 @@ export interface ConsumeOptions<T = unknown> extends HandlerOptions<T> {
   maxDeliver?: number;
   /** Nak delay per attempt (last entry repeats), or one delay for all. Default [1000, 5000, 30000]. */
   backoffMs?: number | number[];
-  /** Messages pulled per request (and handed to a batch handler at most). Default 100 (batch 10). */
+  /**
+   * Most messages one pull asks for beyond the free handler slots (batch: handed to a batch handler
+   * at most). Single: pulls are also capped by what the measured handler time lets start within
+   * half the ack wait. Default 100 (batch 10).
+   */
   batchSize?: number;
+  /** Single only: handlers running at once. Default 1 (in stream order). */
+  concurrency?: number;
+  /**
+   * Ack wait of a consumer natsbus creates (or updates when given): a message not acked, naked or
+   * reported in progress within it is redelivered. Progress is sent for held messages each third
+   * of it. Default `timeoutMs` + 10000.
+   */
+  ackWaitMs?: number;
+  /** Most unacknowledged messages the server lets this consumer have (all instances together). Server default 1000. */
+  maxAckPending?: number;
   /** Batch only: how long one fetch waits to fill a batch, at least 1000. Default 1000. */
   maxWaitMs?: number;
 }
