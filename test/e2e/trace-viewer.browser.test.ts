@@ -70,6 +70,8 @@ beforeAll(async () => {
       '--disable-sync',
     ],
   });
+  // Below vitest's 30 s, so a missing element fails with playwright's message naming the locator.
+  browser.setDefaultTimeout(15_000);
   page = browser.pages()[0] ?? (await browser.newPage());
 }, 120_000);
 
@@ -137,6 +139,21 @@ describe('the trace viewer in a real browser, fed by the demo mesh', () => {
     await page.locator(`#span-${validSpan('process order.created').spanId}`).click();
     await page.screenshot({ path: SCREENSHOT });
     if (process.env['UPDATE_DOCS_SCREENSHOT'] === '1') await copyFile(SCREENSHOT, DOCS_SCREENSHOT);
+  });
+
+  it('updates the list live when a new trace arrives, without reloading the page', async () => {
+    await page.goto(viewer.url);
+    await page.locator(`tr[data-trace-id="${validTrace()}"]`).waitFor();
+    await page.evaluate(() => Object.assign(globalThis, { notReloaded: true }));
+    const response = await fetch(`${mesh.gatewayUrl}/orders`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer not-a-real-token', 'content-type': 'application/json' },
+      body: JSON.stringify({ sku: 'SKU-123', quantity: 1 }),
+    });
+    const { trace_id: traceId } = (await response.json()) as { trace_id: string };
+    expect(response.status).toBe(401);
+    await page.locator(`tr[data-trace-id="${traceId}"]`).waitFor();
+    expect(await page.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded)).toBe(true);
   });
 
   it('shows the failing consumer’s exception', async () => {

@@ -5,9 +5,12 @@ import type { TraceStore } from './trace-store.ts';
 
 /** The page's files: plain HTML, CSS and JavaScript shipped with the package, no CDN, no build step. */
 const WEB_DIR = new URL('../web/', import.meta.url);
-const ASSETS: Record<string, { file: string; type: string }> = {
-  '/assets/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
-  '/assets/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+const ASSETS: Record<string, string> = {
+  'app.js': 'text/javascript; charset=utf-8',
+  'dom.js': 'text/javascript; charset=utf-8',
+  'list-view.js': 'text/javascript; charset=utf-8',
+  'trace-view.js': 'text/javascript; charset=utf-8',
+  'style.css': 'text/css; charset=utf-8',
 };
 const TRACE_PATH = /^\/traces\/([0-9a-f]{32})$/;
 const API_TRACE_PATH = /^\/api\/traces\/([0-9a-f]{32})$/;
@@ -49,8 +52,8 @@ export function createWebHandler(store: TraceStore): {
     const path = url.pathname;
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'GET only' });
     if (path === '/' || TRACE_PATH.test(path)) return sendFile(res, 'index.html', 'text/html; charset=utf-8');
-    const asset = ASSETS[path];
-    if (asset !== undefined) return sendFile(res, asset.file, asset.type);
+    const asset = path.startsWith('/assets/') ? path.slice('/assets/'.length) : '';
+    if (Object.hasOwn(ASSETS, asset)) return sendFile(res, asset, ASSETS[asset]!);
     if (path === '/api/traces') {
       const traces = store.list({
         service: url.searchParams.get('service') || undefined,

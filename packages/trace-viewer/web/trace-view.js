@@ -1,0 +1,236 @@
+// One trace at `/traces/<trace id>#span-<span id>`: the waterfall across services, each span's log
+// lines under it, the selected span's details with its links as references to the linked spans.
+/* global document, window, location, history */
+import { badge, clock, color, duration, el, ERROR, getJson, KINDS, severityClass, text } from './dom.js';
+
+/** Renders one trace into `app`; `live.onChange` re-renders it when it receives spans or logs. */
+export async function showTrace(app, live, traceId) {
+  const { status, body } = await getJson(`/api/traces/${traceId}`);
+  if (status !== 200) {
+    app.replaceChildren(
+      el(
+        'p',
+        { class: 'empty' },
+        `Trace ${traceId} is not in the viewer (not received yet, or evicted). `,
+        el('a', { href: '/' }, 'All traces'),
+      ),
+    );
+    live.onChange = (ids) => ids.includes(traceId) && showTrace(app, live, traceId);
+    return;
+  }
+  const spans = body.spans;
+  const byId = new Map(spans.map((s) => [s.spanId, s]));
+  const children = new Map();
+  const roots = [];
+  for (const s of spans) {
+    if (s.parentSpanId && byId.has(s.parentSpanId))
+      children.set(s.parentSpanId, [...(children.get(s.parentSpanId) ?? []), s]);
+    else roots.push(s);
+  }
+  const ordered = [];
+  const visit = (s, depth) => {
+    ordered.push({ span: s, depth });
+    for (const child of children.get(s.spanId) ?? []) visit(child, depth + 1);
+  };
+  roots.forEach((r) => visit(r, 0));
+  const start = spans.reduce(
+    (m, s) => (BigInt(s.startTimeUnixNano) < m ? BigInt(s.startTimeUnixNano) : m),
+    BigInt(spans[0].startTimeUnixNano),
+  );
+  const end = spans.reduce((m, s) => (BigInt(s.endTimeUnixNano) > m ? BigInt(s.endTimeUnixNano) : m), 0n);
+  const total = Number(end - start) || 1;
+  const services = [...new Set(spans.map((s) => s.service))];
+
+  const details = el('aside', { class: 'details' });
+  const rows = ordered.map(({ span, depth }) => spanRow(span, depth, start, total));
+  const select = (spanId) => {
+    const span = byId.get(spanId) ?? roots[0];
+    for (const row of rows) row.classList.toggle('selected', row.dataset.spanId === span.spanId);
+    details.replaceChildren(...spanDetails(span));
+    return span;
+  };
+  const fromHash = () => {
+    const span = select(location.hash.replace('#span-', ''));
+    document.getElementById(`span-${span.spanId}`)?.scrollIntoView({ block: 'nearest' });
+  };
+  const root = roots[0];
+  app.replaceChildren(
+    el(
+      'div',
+      { class: 'trace-head' },
+      el('h1', {}, `${root.service}: ${root.name}`),
+      el(
+        'div',
+        { class: 'meta' },
+        el('span', { class: 'mono' }, traceId),
+        ` · ${duration(end - start)} · ${spans.length} spans · `,
+        services.map(badge),
+        spans.some((s) => s.status.code === ERROR) ? el('span', { class: 'error-mark' }, ' ✖ error') : '',
+      ),
+    ),
+    el(
+      'div',
+      { class: 'layout' },
+      el(
+        'div',
+        {
+          class: 'waterfall',
+          onclick: (e) => {
+            const row = e.target.closest('.span-row');
+            if (!row || e.target.closest('a')) return;
+            history.replaceState(null, '', `#span-${row.dataset.spanId}`);
+            select(row.dataset.spanId);
+          },
+        },
+        rows,
+      ),
+      details,
+    ),
+    body.logs.length ? el('section', {}, el('h3', {}, 'Log lines whose span is not here'), logList(body.logs)) : '',
+  );
+  window.onhashchange = fromHash;
+  fromHash();
+  live.onChange = (ids) => ids.includes(traceId) && showTrace(app, live, traceId);
+}
+
+function spanRow(span, depth, start, total) {
+  const offset = (Number(BigInt(span.startTimeUnixNano) - start) / total) * 100;
+  const width = (Number(BigInt(span.endTimeUnixNano) - BigInt(span.startTimeUnixNano)) / total) * 100;
+  const failed = span.status.code === ERROR;
+  return el(
+    'div',
+    { class: 'span-row', id: `span-${span.spanId}`, 'data-span-id': span.spanId },
+    el(
+      'div',
+      { class: 'span-label', style: { paddingLeft: `${depth * 14}px` } },
+      badge(span.service),
+      span.name,
+      el('span', { class: 'kind' }, KINDS[span.kind] ?? span.kind),
+      failed ? el('span', { class: 'error-mark' }, ' ✖') : '',
+    ),
+    el(
+      'div',
+      { class: 'bar-track' },
+      el('div', {
+        class: 'bar',
+        style: {
+          left: `${offset}%`,
+          width: `${Math.max(width, 0.2)}%`,
+          background: failed ? 'var(--error)' : color(span.service),
+        },
+      }),
+    ),
+    el('div', { class: 'duration' }, duration(BigInt(span.endTimeUnixNano) - BigInt(span.startTimeUnixNano))),
+    span.logs.length
+      ? el(
+          'ul',
+          { class: 'span-logs' },
+          span.logs.map((log) =>
+            el(
+              'li',
+              { class: severityClass(log.severityNumber), style: { paddingLeft: `${depth * 14 + 8}px` } },
+              `${clock(log.timeUnixNano)} ${log.severityText || ''} ${text(log.body)}`,
+            ),
+          ),
+        )
+      : '',
+  );
+}
+
+function kvTable(attributes) {
+  const entries = Object.entries(attributes);
+  return entries.length
+    ? el(
+        'table',
+        { class: 'kv' },
+        entries.map(([k, v]) => el('tr', {}, el('td', {}, k), el('td', { class: 'mono' }, text(v)))),
+      )
+    : el('p', { class: 'note' }, 'none');
+}
+
+function logList(logs) {
+  return el(
+    'ul',
+    { class: 'log-lines' },
+    logs.map((log) =>
+      el(
+        'li',
+        { class: severityClass(log.severityNumber) },
+        el('span', { class: 'mono' }, `${clock(log.timeUnixNano)} ${log.severityText || ''} `),
+        text(log.body),
+        Object.keys(log.attributes).length ? kvTable(log.attributes) : '',
+      ),
+    ),
+  );
+}
+
+/** The selected span: status, ids, exception, links, log lines, attributes, events, resource (flat, for replaceChildren). */
+function spanDetails(span) {
+  const exceptions = span.events.filter((e) => e.name === 'exception');
+  const others = span.events.filter((e) => e.name !== 'exception');
+  return [
+    el('h2', {}, badge(span.service), span.name),
+    kvTable({
+      kind: KINDS[span.kind] ?? span.kind,
+      status: ['UNSET', 'OK', 'ERROR'][span.status.code] ?? span.status.code,
+      ...(span.status.message ? { 'status message': span.status.message } : {}),
+      duration: duration(BigInt(span.endTimeUnixNano) - BigInt(span.startTimeUnixNano)),
+      'span id': span.spanId,
+      'parent span id': span.parentSpanId || '(root)',
+      scope: span.scope,
+    }),
+    exceptions.length
+      ? [
+          el('h3', {}, 'Exception'),
+          exceptions.map((e) =>
+            el(
+              'div',
+              { class: 'exception' },
+              el('strong', {}, text(e.attributes['exception.type'] ?? 'Error')),
+              ': ',
+              text(e.attributes['exception.message'] ?? ''),
+              e.attributes['exception.stacktrace'] ? el('pre', {}, text(e.attributes['exception.stacktrace'])) : '',
+            ),
+          ),
+        ]
+      : '',
+    el('h3', {}, `Links (${span.links.length})`),
+    span.links.length
+      ? el(
+          'ul',
+          { class: 'links' },
+          span.links.map((link) =>
+            el(
+              'li',
+              {},
+              el(
+                'a',
+                { href: `/traces/${link.traceId}#span-${link.spanId}`, class: 'span-link' },
+                link.target
+                  ? `→ ${link.target.service}: ${link.target.name}`
+                  : `→ span ${link.spanId} (not in the viewer)`,
+              ),
+              link.traceId !== span.traceId
+                ? el('span', { class: 'note' }, ` in trace ${link.traceId.slice(0, 8)}…`)
+                : '',
+              Object.keys(link.attributes).length ? kvTable(link.attributes) : '',
+            ),
+          ),
+        )
+      : el('p', { class: 'note' }, 'none'),
+    el('h3', {}, `Log lines (${span.logs.length})`),
+    span.logs.length ? logList(span.logs) : el('p', { class: 'note' }, 'none'),
+    el('h3', {}, 'Attributes'),
+    kvTable(span.attributes),
+    others.length
+      ? [
+          el('h3', {}, 'Events'),
+          others.map((e) =>
+            el('div', {}, el('strong', {}, e.name), ` ${clock(e.timeUnixNano)}`, kvTable(e.attributes)),
+          ),
+        ]
+      : '',
+    el('h3', {}, 'Resource'),
+    kvTable(span.resource),
+  ].flat(2);
+}
