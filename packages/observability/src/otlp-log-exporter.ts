@@ -1,20 +1,13 @@
+import { ExportResultCode } from '@opentelemetry/core';
 import { JsonLogsSerializer, ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { ExportFailureLog, type NoticeSink } from './export-failure-log.ts';
-import { OtlpHttpSender } from './otlp-http-sender.ts';
-import type { Redactor } from './redact.ts';
+import { OtlpSignalPoster, type OtlpSignalSettings } from './otlp-signal-poster.ts';
 
 /** Settings of the OTLP/HTTP log export (`OTEL_EXPORTER_OTLP_LOGS_*`, `OTEL_BLRP_*`). */
-export interface OtlpLogExportSettings {
-  url: string;
-  headers: Record<string, string>;
-  json: boolean;
-  timeoutMs: number;
+export interface OtlpLogExportSettings extends OtlpSignalSettings {
   scheduledDelayMs: number;
   maxQueueSize: number;
   maxExportBatchSize: number;
-  notices: NoticeSink;
-  redact: Redactor;
 }
 
 /** Counts that tell whether log records reach the collector. */
@@ -30,15 +23,14 @@ export interface LogExportHealth {
 const DROP_NOTICE_INTERVAL_MS = 60_000;
 
 /**
- * Batches log records and sends them over OTLP/HTTP through one {@link OtlpHttpSender}: a bounded
+ * Batches log records and sends them over OTLP/HTTP through one {@link OtlpSignalPoster}: a bounded
  * queue (records past it are dropped, counted and reported once a minute), one request in flight,
  * cut at the timeout. Adding a record never blocks and never throws.
  */
 export class OtlpLogExport {
   readonly health: LogExportHealth = { exported: 0, failed: 0, dropped: 0, queued: 0 };
   private readonly settings: OtlpLogExportSettings;
-  private readonly sender: OtlpHttpSender;
-  private readonly failures: ExportFailureLog;
+  private readonly poster: OtlpSignalPoster;
   private queue: ReadableLogRecord[] = [];
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> | undefined;
@@ -48,13 +40,7 @@ export class OtlpLogExport {
 
   constructor(settings: OtlpLogExportSettings) {
     this.settings = settings;
-    this.sender = new OtlpHttpSender({
-      url: settings.url,
-      headers: settings.headers,
-      contentType: settings.json ? 'application/json' : 'application/x-protobuf',
-      timeoutMs: settings.timeoutMs,
-    });
-    this.failures = new ExportFailureLog('log', settings.url, settings.notices, settings.redact);
+    this.poster = new OtlpSignalPoster('log', settings);
   }
 
   add(record: ReadableLogRecord): void {
@@ -89,7 +75,7 @@ export class OtlpLogExport {
     await this.flush();
     this.closed = true;
     clearTimeout(this.timer);
-    this.sender.close();
+    this.poster.close();
   }
 
   private sendNext(): void {
@@ -110,20 +96,9 @@ export class OtlpLogExport {
   }
 
   private async send(batch: ReadableLogRecord[]): Promise<void> {
-    let body: Uint8Array | undefined;
-    try {
-      body = (this.settings.json ? JsonLogsSerializer : ProtobufLogsSerializer).serializeRequest(batch);
-    } catch {
-      body = undefined;
-    }
-    if (body === undefined) {
-      this.health.failed += batch.length;
-      this.failures.record({ ok: false, errorType: 'serialize_failed' }, batch.length);
-      return;
-    }
-    const result = await this.sender.post(body);
-    this.failures.record(result, batch.length);
-    if (result.ok) this.health.exported += batch.length;
+    const serializer = this.settings.json ? JsonLogsSerializer : ProtobufLogsSerializer;
+    const result = await this.poster.post(() => serializer.serializeRequest(batch), batch.length);
+    if (result.code === ExportResultCode.SUCCESS) this.health.exported += batch.length;
     else this.health.failed += batch.length;
   }
 
