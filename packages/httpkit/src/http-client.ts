@@ -13,7 +13,15 @@ import { recordError } from '@service-runtime/observability';
 import { resolveTrustedHosts } from './config.ts';
 import { OTHER_METHOD, recordedMethod, resolveKnownMethods, spanMethod } from './http-method.ts';
 import { clientDurationHistogram, httpkitTracer } from './instruments.ts';
-import { type Hop, isRedirect, MAX_REDIRECTS, nextHop, type RequestBody, resendableBody } from './redirect.ts';
+import {
+  type Hop,
+  isRedirect,
+  MAX_REDIRECTS,
+  nextHop,
+  type RequestBody,
+  resendableBody,
+  UNSENDABLE,
+} from './redirect.ts';
 import {
   ATTR_ERROR_TYPE,
   ATTR_HTTP_REQUEST_METHOD,
@@ -66,7 +74,8 @@ export function createHttpClient(options: HttpClientOptions = {}): TracedFetch {
       url: new URL(request.url),
       method: request.method,
       headers: request.headers,
-      body: request.body === null ? null : resendableBody(init?.body),
+      // A body that came inside a Request (a stream once read) cannot be sent a second time.
+      body: request.body === null ? null : init?.body != null ? resendableBody(init.body) : UNSENDABLE,
     };
     // The caller's request goes out first (its body is read once); later hops are built from `hop`.
     let response = await send(settings, parent, hop, 0, new Request(request, { redirect: 'manual' }));

@@ -21,9 +21,8 @@ export interface Hop {
   body: RequestBody | null | typeof UNSENDABLE;
 }
 
-/** The body of `init` when it can be sent again on a 307/308, else {@link UNSENDABLE}. */
-export function resendableBody(body: RequestInit['body']): RequestBody | null | typeof UNSENDABLE {
-  if (body === undefined || body === null) return null;
+/** `body` when it can be sent again on a 307/308 (not a stream), else {@link UNSENDABLE}. */
+export function resendableBody(body: RequestBody): RequestBody | typeof UNSENDABLE {
   if (
     typeof body === 'string' ||
     body instanceof ArrayBuffer ||

@@ -162,6 +162,11 @@ describe('traced fetch redirects', () => {
     const temp = await callWithCredentials(redirect(307, '/landing'), { method: 'POST', body: 'payload' });
     expect(temp.text).toBe('trusted POST payload');
     expect(received[1]).toMatchObject({ method: 'POST', body: 'payload' });
+    // A body that came as a stream inside a Request cannot be resent: the call fails as fetch's does.
+    received.length = 0;
+    const streamed = new Request(trustedUrl + redirect(308, '/landing'), { method: 'POST', body: 'payload' });
+    await expect(fetchTraced()(streamed)).rejects.toThrow(/would resend a streamed body/);
+    expect(received).toHaveLength(1);
   });
 
   it('stops after 20 redirects; redirect: manual hands the 3xx back', async () => {
