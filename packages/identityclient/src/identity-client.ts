@@ -19,7 +19,7 @@ import {
 import { NewTokenLimit } from './new-token-limit.ts';
 import { getInstruments, getTracer, registerClientGauges, type ClientGauges } from './telemetry.ts';
 import { createThrottling, rejectedToken, throttled } from './token-refusals.ts';
-import { screenToken } from './token-screen.ts';
+import { isB64Token, screenTokenLength } from './token-screen.ts';
 import type { IdentityClient, IdentityClientOptions, IntrospectionResult, IntrospectOptions } from './types.ts';
 import { awaitFlight, errorTypeOf, recordSubject, startFlight } from './upstream-flight.ts';
 
@@ -83,7 +83,7 @@ export function createIdentityClient(options: IdentityClientOptions = {}): Ident
 }
 
 async function introspect(state: ClientState, token: string, options: IntrospectOptions): Promise<IntrospectionResult> {
-  const rejection = screenToken(token, state.config.maxTokenLength);
+  const rejection = screenTokenLength(token, state.config.maxTokenLength);
   if (rejection !== undefined) throw rejectedToken(rejection, state.config.maxTokenLength);
   options.signal?.throwIfAborted();
   const key = tokenKey(token);
@@ -109,6 +109,8 @@ async function introspect(state: ClientState, token: string, options: Introspect
     return settleLocalSpan(state, span, awaitFlight(inFlight, options.signal));
   }
 
+  // Cached and in-flight tokens passed this scan when they were first seen; only a miss pays for it.
+  if (!isB64Token(token)) throw rejectedToken('malformed', state.config.maxTokenLength);
   // A token with no active answer held (never seen, or only inactive) needs a slot of the new-token limit.
   const limit = cache?.isKnown(key) === false ? state.newTokenLimit : undefined;
   const refusal = limit?.acquire();

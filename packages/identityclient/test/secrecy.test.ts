@@ -102,7 +102,7 @@ describe('nothing secret in spans, logs, errors or responses', () => {
     }
   });
 
-  it('refuses impossible tokens before any lookup: counted by reason, never logged', async () => {
+  it('refuses impossible tokens before any cache entry or upstream call: counted by reason, never logged', async () => {
     const { logger, lines } = capturedLogger();
     const identity = createIdentityClient({ introspectionUrl: stub.url, clientId: 'c', clientSecret: 's', logger });
     await using app = await startGuardedApp({ '/orders': requireAuth(identity) });
