@@ -1,25 +1,15 @@
 import type { Attributes } from '@opentelemetry/api';
-import { AlwaysOnSampler, type ReadableSpan, type Sampler, type SpanProcessor } from '@opentelemetry/sdk-trace';
-import { createLogger, initObservability, startAttributesObserved } from '@service-runtime/observability';
-import type { Observability, ObservabilityOptions } from '@service-runtime/observability';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { createLogger, startAttributesObserved } from '@service-runtime/observability';
+import { describe, expect, it, vi } from 'vitest';
+import { attributeRecordingSampler, observabilityPerTest } from '../../../test/helpers/observability-per-test.ts';
 import { startOtlpReceiver } from '../../../test/helpers/otlp-receiver.ts';
 import { createApp, listen } from '../src/index.ts';
 
 // Under initObservability with a built-in sampler nothing can read start attributes, so httpkit sets
 // them after the start and only on recorded spans; with a custom sampler or span processor they are
 // given at the start. Either way the exported span carries every one of them.
-const running: Observability[] = [];
-beforeEach(() => {
-  for (const key of Object.keys(process.env)) if (key.startsWith('OTEL_')) vi.stubEnv(key, undefined);
-});
-afterEach(() => Promise.all(running.splice(0).map((o) => o.shutdown())));
-
-function init(options: ObservabilityOptions): Observability {
-  const obs = initObservability({ serviceName: 'svc', handleSignals: false, ...options });
-  running.push(obs);
-  return obs;
-}
+const init = observabilityPerTest();
 
 const START_KEYS = ['http.request.method', 'url.path', 'url.scheme', 'server.address', 'server.port'];
 
@@ -54,13 +44,7 @@ describe('server span start attributes', () => {
 
   it('are given at the start to a custom sampler', async () => {
     const seen: Attributes[] = [];
-    const sampler: Sampler = {
-      shouldSample: (...args) => {
-        seen.push({ ...args[4] });
-        return new AlwaysOnSampler().shouldSample();
-      },
-      toString: () => 'recording',
-    };
+    const sampler = attributeRecordingSampler(seen);
     init({ tracesExporter: 'none', sampler });
     expect(startAttributesObserved()).toBe(true);
     await serveOne();

@@ -10,6 +10,7 @@ import {
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
 } from './semconv.ts';
+import { startAttributesObserved } from '@service-runtime/observability';
 import { sameSpan } from './trace-headers.ts';
 import { setEventAttributes } from './event-attributes.ts';
 import { MeteredSpan } from './metered-span.ts';
@@ -54,13 +55,17 @@ export function startConsumerSpan(
     }
   }
   const start = starts.for(message.subject, settings.template);
+  const observed = startAttributesObserved();
   const options =
     links === undefined && settings.links === 'parent'
-      ? start.options
-      : { kind: SpanKind.CONSUMER, attributes: start.attributes, links, root: settings.links === 'link' };
+      ? start.startOptions(observed)
+      : { ...start.startOptions(observed), links, root: settings.links === 'link' };
   const span = getTracer().startSpan(start.name, options, parent);
   const server = serverOf(settings.connection);
-  if (span.isRecording()) setConsumerAttributes(span, message, decoded, settings, server);
+  if (span.isRecording()) {
+    if (!observed) span.setAttributes(start.attributes);
+    setConsumerAttributes(span, message, decoded, settings, server);
+  }
   const metered = new MeteredSpan(span, start.metricAttributes(server, settings.group), recordOne);
   return { span: metered, context: trace.setSpan(parent, span) };
 }

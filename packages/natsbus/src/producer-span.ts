@@ -1,5 +1,6 @@
 import { context, SpanKind, type Span } from '@opentelemetry/api';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { startAttributesObserved } from '@service-runtime/observability';
 import { setEventAttributes } from './event-attributes.ts';
 import { MeteredSpan } from './metered-span.ts';
 import { recordSent } from './messaging-metrics.ts';
@@ -17,8 +18,8 @@ const starts = {
 /**
  * Starts the PRODUCER span `{publish|request} {subject}` as a child of the active context; its end
  * records `messaging.client.operation.duration` and `messaging.client.sent.messages`. Only the
- * attributes a sampler may look at are passed at start (built once per subject); the rest are set
- * only when the span records. A forwarded event keeps its creation context, which the span links
+ * attributes a sampler may look at are passed at start (built once per subject), and only when a
+ * sampler or span processor can read them there; the rest are set only when the span records. A forwarded event keeps its creation context, which the span links
  * (messaging semconv: a "Send" span links the creation context injected into the message).
  */
 export function startProducerSpan(
@@ -29,10 +30,13 @@ export function startProducerSpan(
 ): Span {
   const start = starts[operationName].for(subject);
   const creation = typeof event.traceparent === 'string' ? parseTraceparent(event.traceparent) : undefined;
-  const options = creation === undefined ? start.options : { ...start.options, links: [{ context: creation }] };
+  const observed = startAttributesObserved();
+  const bare = start.startOptions(observed);
+  const options = creation === undefined ? bare : { ...bare, links: [{ context: creation }] };
   const span = getTracer().startSpan(start.name, options, context.active());
   const server = serverOf(nc);
   if (span.isRecording()) {
+    if (!observed) span.setAttributes(start.attributes);
     setEventAttributes(span, event);
     if (server !== undefined) {
       span.setAttribute(ATTR_SERVER_ADDRESS, server.address);

@@ -55,6 +55,8 @@ export class SpanStart {
   readonly attributes: Readonly<Attributes>;
   /** `{ kind, attributes }`, shared by every span without links. */
   readonly options: Readonly<SpanOptions>;
+  /** `{ kind }`, for when nothing can read start attributes (see {@link startOptions}). */
+  readonly kindOnly: Readonly<SpanOptions>;
   readonly #metricBase: Attributes;
   readonly #metrics = new Map<string, Attributes>();
 
@@ -71,6 +73,7 @@ export class SpanStart {
     });
     this.name = `${operation} ${template ?? subject}`;
     this.options = Object.freeze({ kind, attributes: this.attributes });
+    this.kindOnly = Object.freeze({ kind });
     // metrics carry the low-cardinality destination: the template when there is one
     this.#metricBase = {
       [ATTR_MESSAGING_SYSTEM]: 'nats',
@@ -80,6 +83,15 @@ export class SpanStart {
         ? { [ATTR_MESSAGING_DESTINATION_NAME]: subject }
         : { [ATTR_MESSAGING_DESTINATION_TEMPLATE]: template }),
     };
+  }
+
+  /**
+   * The options to start a span without links: with the start attributes whenever a sampler or span
+   * processor can read them at the start, else without them (then {@link SpanStart.attributes}
+   * go on with the other attributes, only when the span records).
+   */
+  startOptions(observed: boolean): Readonly<SpanOptions> {
+    return observed ? this.options : this.kindOnly;
   }
 
   /** The metric attributes for spans on `server` (and consumer `group`), built once per pair. */
