@@ -45,7 +45,7 @@ const mesh = await startMesh({
   natsUrl,
   otlpEndpoint: viewer?.otlpEndpoint ?? externalEndpoint,
   // The viewer shows each span's log lines; stdout keeps them too (the demo reads "ready" there).
-  env: viewer === undefined ? undefined : { OTEL_LOGS_EXPORTER: 'console,otlp' },
+  env: viewer === undefined ? undefined : { OTEL_LOGS_EXPORTER: 'console,otlp', OTEL_BLRP_SCHEDULE_DELAY: '200' },
   onProgress: (m) => log(`  ${m}`),
 });
 running.mesh = mesh;

@@ -52,7 +52,8 @@ async function listen(server: Server, port: number, host: string): Promise<strin
 export async function startTraceViewer(options: TraceViewerOptions = {}): Promise<TraceViewer> {
   const host = options.host ?? '127.0.0.1';
   const store = new TraceStore(options.limits);
-  const web = createWebHandler(store);
+  const loopbackOnly = ['127.0.0.1', '::1', 'localhost'].includes(host);
+  const web = createWebHandler(store, { loopbackOnly });
   const pageServer = createServer(web.handle);
   const otlpServer = createServer(createOtlpHttpHandler(store, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES));
   // Exporters keep connections open; a short keep-alive lets close() finish promptly.

@@ -22,8 +22,18 @@ function json(res: ServerResponse, status: number, value: unknown): void {
   res.end(JSON.stringify(value, bigintAsString));
 }
 
-/** The web page and its JSON API: trace list, one trace, live change events (SSE). */
-export function createWebHandler(store: TraceStore): {
+/** Host names a loopback-bound page answers to: a page fetched under another name is DNS rebinding. */
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * The web page and its JSON API: trace list, one trace, live change events (SSE). With
+ * `loopbackOnly`, requests whose Host is not a loopback name get 403, so a web site cannot read the
+ * traces through a rebound DNS name.
+ */
+export function createWebHandler(
+  store: TraceStore,
+  { loopbackOnly = true }: { loopbackOnly?: boolean } = {},
+): {
   handle: (req: IncomingMessage, res: ServerResponse) => void;
   close: () => void;
 } {
@@ -50,6 +60,9 @@ export function createWebHandler(store: TraceStore): {
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
+    if (loopbackOnly && !LOOPBACK_NAMES.has(hostName(req.headers.host))) {
+      return json(res, 403, { error: 'this viewer answers requests for localhost only' });
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'GET only' });
     if (path === '/' || TRACE_PATH.test(path)) return sendFile(res, 'index.html', 'text/html; charset=utf-8');
     const asset = path.startsWith('/assets/') ? path.slice('/assets/'.length) : '';
@@ -92,6 +105,12 @@ export function createWebHandler(store: TraceStore): {
       clients.clear();
     },
   };
+}
+
+function hostName(host: string | undefined): string {
+  if (host === undefined) return '';
+  const bracket = host.startsWith('[') ? host.indexOf(']') : -1;
+  return (bracket > 0 ? host.slice(0, bracket + 1) : host.split(':')[0]!).toLowerCase();
 }
 
 async function sendFile(res: ServerResponse, file: string, type: string): Promise<void> {
