@@ -5,12 +5,15 @@ import {
   METRIC_MESSAGES_DEAD_LETTERED,
   METRIC_MESSAGES_REJECTED,
   METRIC_TRACE_CONTEXT_IGNORED,
+  METRIC_MESSAGES_DROPPED,
+  ATTR_NATSBUS_SUBSCRIPTION,
   ATTR_NATSBUS_TRACE_CONTEXT_ISSUE,
 } from './semconv.ts';
 import type { TraceContextIssue } from './trace-context.ts';
 import { getMeter } from './tracer.ts';
 
-let counters: { rejected: Counter; deadLettered: Counter; failures: Counter; traceContext: Counter } | undefined;
+let counters:
+  { rejected: Counter; deadLettered: Counter; failures: Counter; traceContext: Counter; dropped: Counter } | undefined;
 let meterOf: unknown;
 
 function get() {
@@ -27,6 +30,9 @@ function get() {
       }),
       failures: meter.createCounter(METRIC_HANDLER_FAILURES, {
         description: 'Handler errors and timeouts',
+      }),
+      dropped: meter.createCounter(METRIC_MESSAGES_DROPPED, {
+        description: 'Core messages dropped in the process: pending bound full (slow consumer) or drain bound run out',
       }),
       traceContext: meter.createCounter(METRIC_TRACE_CONTEXT_IGNORED, {
         description: 'Received trace contexts ignored or truncated by the W3C rules; the messages were still handled',
@@ -57,5 +63,14 @@ export function countTraceContextIssue(issue: TraceContextIssue, subscription: s
     [ATTR_NATSBUS_TRACE_CONTEXT_ISSUE]: issue,
     'messaging.system': 'nats',
     'natsbus.subscription': subscription,
+  });
+}
+
+/** Counts core messages dropped in the process (core NATS is at most once). */
+export function countDropped(reason: string, subscription: string, count = 1): void {
+  get().dropped.add(count, {
+    [ATTR_ERROR_TYPE]: reason,
+    'messaging.system': 'nats',
+    [ATTR_NATSBUS_SUBSCRIPTION]: subscription,
   });
 }

@@ -2,7 +2,12 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { onShutdown, recordError } from '@service-runtime/observability';
 import { resolveBusConfig } from './config.ts';
-import { deadLetterAfter, subscribeCore } from './core-subscriber.ts';
+import {
+  deadLetterAfter,
+  DEFAULT_HANDLER_TIMEOUT_MS,
+  subscribeWithOptions,
+  type AfterMessage,
+} from './core-subscriber.ts';
 import { CorePublish, checkPayloadSize, refusalError } from './core-publish.ts';
 import { completeEvent } from './envelope.ts';
 import { PublishError } from './errors.ts';
@@ -24,10 +29,10 @@ import type {
   EventHandler,
   HandlerOptions,
   PublishResult,
+  SubscribeOptions,
   Validator,
 } from './types.ts';
-
-const DEFAULT_TIMEOUT_MS = 30_000;
+import type { TrackedSubscription } from './internal-types.ts';
 
 /**
  * Connects (or wraps `options.connection`) and returns a bus that publishes and consumes
@@ -47,7 +52,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
   const externals = new SubjectPatterns(config.externalSubjects);
   const queue = new PublishQueue(nc);
   const shared = structuredHeaders();
-  const subscriptions = new Set<BusSubscription>();
+  const subscriptions = new Set<TrackedSubscription>();
   let js: JetStreamClient | undefined;
   let jsm: JetStreamManager | undefined;
   const manager = async () => (jsm ??= await jetstreamManager(nc));
@@ -59,7 +64,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     contentMode: config.contentMode,
     flushQueue: () => queue.flush(),
   };
-  const track = (sub: BusSubscription): BusSubscription => {
+  const track = (sub: TrackedSubscription): BusSubscription => {
     subscriptions.add(sub);
     return {
       unsubscribe: () => {
@@ -82,7 +87,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     new MessageProcessor({
       handler,
       validate: opts.validate as Validator | undefined,
-      timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      timeoutMs: opts.timeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS,
       span: {
         group,
         links: opts.consumerLinks ?? 'parent',
@@ -93,6 +98,14 @@ export async function createBus(options: BusOptions): Promise<Bus> {
       externals,
       label,
     });
+
+  let reconnecting = false;
+  void (async () => {
+    for await (const event of nc.status()) {
+      if (event.type === 'disconnect' || event.type === 'reconnecting') reconnecting = true;
+      else if (event.type === 'reconnect') reconnecting = false;
+    }
+  })().catch(() => undefined);
 
   let closing: Promise<void> | undefined;
   let unregister: (() => void) | undefined;
@@ -175,15 +188,8 @@ export async function createBus(options: BusOptions): Promise<Bus> {
 
     subscribe(subject, handler, opts = {}) {
       const processor = processorFor(subject, opts.queue, opts as HandlerOptions, handler as EventHandler);
-      return track(
-        subscribeCore(
-          nc,
-          subject,
-          opts.queue,
-          processor,
-          deadLetterAfter(nc, opts.deadLetterSubject, opts.queue ?? subject),
-        ),
-      );
+      const dead = deadLetterAfter(nc, opts.deadLetterSubject, opts.queue ?? subject);
+      return track(subscribeWithOptions(nc, subject, opts as SubscribeOptions, processor, dead, false));
     },
 
     request(subject, input, opts = {}) {
@@ -205,19 +211,11 @@ export async function createBus(options: BusOptions): Promise<Bus> {
       );
       const dead = deadLetterAfter(nc, opts.deadLetterSubject, opts.queue ?? subject);
       const failed = replyOnFailure(deps);
-      return track(
-        subscribeCore(
-          nc,
-          subject,
-          opts.queue,
-          processor,
-          (msg, raw, outcome) => {
-            failed(msg, raw, outcome);
-            dead(msg, raw, outcome);
-          },
-          true,
-        ),
-      );
+      const after: AfterMessage = (msg, raw, outcome) => {
+        failed(msg, raw, outcome);
+        dead(msg, raw, outcome);
+      };
+      return track(subscribeWithOptions(nc, subject, opts as SubscribeOptions, processor, after, true));
     },
 
     async ensureStream(spec) {
@@ -250,10 +248,19 @@ export async function createBus(options: BusOptions): Promise<Bus> {
       await nc.flush();
     },
 
-    close() {
+    status() {
+      return {
+        connected: !nc.isClosed() && !reconnecting,
+        closing: closing !== undefined,
+        subscriptions: [...subscriptions].map((sub) => sub.status()),
+      };
+    },
+
+    close(closeOptions = {}) {
       closing ??= (async () => {
         unregister?.();
-        await Promise.allSettled([...subscriptions].map((sub) => sub.drain()));
+        const timeoutMs = closeOptions.timeoutMs ?? config.drainTimeoutMs;
+        await Promise.allSettled([...subscriptions].map((sub) => sub.drain({ timeoutMs })));
         subscriptions.clear();
         queue.flush();
         if (nc.isClosed()) return;

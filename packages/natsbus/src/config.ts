@@ -1,4 +1,4 @@
-import { readList, readString, shown, warnOnce } from '@service-runtime/observability';
+import { readList, readNumber, readString, shown, warnOnce } from '@service-runtime/observability';
 import { ConfigError } from './errors.ts';
 import type { BusOptions, ContentMode } from './types.ts';
 
@@ -9,12 +9,15 @@ export interface ResolvedBusConfig {
   name: string | undefined;
   externalSubjects: string[];
   contentMode: ContentMode;
+  /** Bound of `close()`'s drain: `NATSBUS_DRAIN_TIMEOUT_MS`, else 10000. */
+  drainTimeoutMs: number;
 }
 
 /**
  * Resolves `createBus` options with the environment: `NATS_URL` (overrides `servers`; unused with
  * `connection`), `NATSBUS_SOURCE` (overrides `source`), `NATSBUS_EXTERNAL_SUBJECTS`
- * (added to `externalSubjects`), `NATSBUS_CONTENT_MODE` (`structured` or `binary`).
+ * (added to `externalSubjects`), `NATSBUS_CONTENT_MODE` (`structured` or `binary`),
+ * `NATSBUS_DRAIN_TIMEOUT_MS` (bound of `close()`'s drain).
  */
 export function resolveBusConfig(options: BusOptions, env: NodeJS.ProcessEnv = process.env): ResolvedBusConfig {
   const source = readString('NATSBUS_SOURCE', env) ?? options.source;
@@ -39,5 +42,10 @@ export function resolveBusConfig(options: BusOptions, env: NodeJS.ProcessEnv = p
     name: options.name ?? readString('OTEL_SERVICE_NAME', env),
     externalSubjects: [...(options.externalSubjects ?? []), ...(readList('NATSBUS_EXTERNAL_SUBJECTS', env) ?? [])],
     contentMode,
+    drainTimeoutMs:
+      readNumber('NATSBUS_DRAIN_TIMEOUT_MS', `${DEFAULT_DRAIN_TIMEOUT_MS} ms`, env, { min: 0, max: 2_147_483_647 }) ??
+      DEFAULT_DRAIN_TIMEOUT_MS,
   };
 }
+
+const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;

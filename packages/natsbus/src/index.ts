@@ -21,6 +21,8 @@ export {
   METRIC_MESSAGES_REJECTED,
   METRIC_MESSAGES_DEAD_LETTERED,
   METRIC_HANDLER_FAILURES,
+  METRIC_MESSAGES_DROPPED,
+  METRIC_TRACE_CONTEXT_IGNORED,
   CLOUDEVENTS_JSON,
 } from './semconv.ts';
 
@@ -29,6 +31,7 @@ export type { DedupeOptions, DedupeWindow } from './idempotency.ts';
 export type {
   Bus,
   BusOptions,
+  BusStatus,
   BusSubscription,
   BatchContext,
   BatchHandler,
@@ -37,6 +40,7 @@ export type {
   ConsumeOptions,
   ConsumerSpec,
   ContentMode,
+  DrainOptions,
   EventHandler,
   EventInput,
   HandlerContext,
@@ -48,5 +52,6 @@ export type {
   RequestOptions,
   StreamSpec,
   SubscribeOptions,
+  SubscriptionStatus,
   Validator,
 } from './types.ts';

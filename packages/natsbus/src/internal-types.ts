@@ -1,7 +1,7 @@
 import type { SpanContext } from '@opentelemetry/api';
 import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import type { TraceContextIssue } from './trace-context.ts';
-import type { CloudEvent, JetStreamDelivery } from './types.ts';
+import type { BusSubscription, CloudEvent, JetStreamDelivery, SubscriptionStatus } from './types.ts';
 
 /** A received message as natsbus sees it, core or JetStream. */
 export interface RawMessage {
@@ -46,4 +46,9 @@ export interface ConsumerSpanSettings {
   template?: string | undefined;
   /** The connection, for `server.address` / `server.port`. */
   connection?: NatsConnection | undefined;
+}
+
+/** A subscription or consumer as the bus tracks it: with its flow status. */
+export interface TrackedSubscription extends BusSubscription {
+  status(): SubscriptionStatus;
 }

@@ -5,10 +5,10 @@ import { startBatchSpan } from './batch-span.ts';
 import { countHandlerFailure } from './bus-metrics.ts';
 import { busLogger } from './handler-context.ts';
 import type { HandlerWatchdog } from './handler-watchdog.ts';
-import type { DecodedMessage, RawMessage } from './internal-types.ts';
+import type { DecodedMessage, RawMessage, TrackedSubscription } from './internal-types.ts';
 import { giveUp, rawFromJs, settle, settleFailed, type SettleSettings } from './jetstream-settle.ts';
 import type { MessageProcessor } from './message-processor.ts';
-import type { BatchContext, BatchHandler, BusSubscription, ConsumerSpec } from './types.ts';
+import type { BatchContext, BatchHandler, ConsumerSpec } from './types.ts';
 
 /** Batch loop settings. */
 export interface BatchSettings {
@@ -28,8 +28,10 @@ export interface BatchSettings {
  * one span linked to every message. Refused messages are dead-lettered one by one and never reach
  * the handler; a failing handler naks the whole batch (with backoff, up to `maxDeliver`).
  */
-export function runBatchConsumer(settings: BatchSettings): BusSubscription {
+export function runBatchConsumer(settings: BatchSettings): TrackedSubscription {
   let stopped = false;
+  let handled = 0;
+  let running = 0;
   let current: { stop(): void } | undefined;
   const loop = (async () => {
     while (!stopped) {
@@ -42,7 +44,12 @@ export function runBatchConsumer(settings: BatchSettings): BusSubscription {
         const msgs: JsMsg[] = [];
         for await (const msg of fetched) msgs.push(msg);
         current = undefined;
-        if (msgs.length > 0) await handleBatch(settings, msgs);
+        if (msgs.length > 0) {
+          running = msgs.length;
+          await handleBatch(settings, msgs);
+          handled += msgs.length;
+          running = 0;
+        }
       } catch (error) {
         if (stopped) break;
         busLogger().warn({ err: error }, 'natsbus batch fetch failed; retrying');
@@ -60,6 +67,17 @@ export function runBatchConsumer(settings: BatchSettings): BusSubscription {
       stopped = true;
       await loop;
       settings.watchdog.stop();
+    },
+    status() {
+      return {
+        kind: 'jetstream',
+        name: settings.spec.durable,
+        running,
+        pending: 0,
+        pendingBytes: 0,
+        handled,
+        dropped: 0,
+      };
     },
   };
 }

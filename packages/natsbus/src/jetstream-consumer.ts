@@ -1,10 +1,10 @@
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { busLogger } from './handler-context.ts';
-import type { RawMessage } from './internal-types.ts';
 import { giveUp, rawFromJs, settle, settleFailed, type SettleSettings } from './jetstream-settle.ts';
 import type { MessageProcessor } from './message-processor.ts';
-import type { BusSubscription, ConsumerSpec, DrainOptions } from './types.ts';
+import type { ConsumerSpec, DrainOptions } from './types.ts';
+import type { RawMessage, TrackedSubscription } from './internal-types.ts';
 
 /**
  * How long one pull request lives. nats.js derives the idle heartbeat from it; a short one also
@@ -45,11 +45,12 @@ export function runConsumer(
   processor: MessageProcessor,
   settings: SettleSettings,
   flow: ConsumerFlow,
-): BusSubscription {
+): TrackedSubscription {
   const waiting: Held[] = [];
   const running = new Set<Held>();
   let stopping = false;
   let averageMs: number | undefined;
+  let handled = 0;
   let current: { stop(): void } | undefined;
   let wake: (() => void) | undefined;
   let idle: (() => void) | undefined;
@@ -71,6 +72,7 @@ export function runConsumer(
 
   const finish = (held: Held, started: number): void => {
     running.delete(held);
+    handled++;
     const took = performance.now() - started;
     averageMs = averageMs === undefined ? took : averageMs * 0.8 + took * 0.2;
     startNext();
@@ -165,6 +167,19 @@ export function runConsumer(
       }
       clearInterval(progress);
       processor.stop();
+    },
+    status() {
+      let pendingBytes = 0;
+      for (const held of waiting) pendingBytes += held.msg.data.length;
+      return {
+        kind: 'jetstream',
+        name: spec.durable,
+        running: running.size,
+        pending: waiting.length,
+        pendingBytes,
+        handled,
+        dropped: 0,
+      };
     },
   };
 }

@@ -11,7 +11,8 @@ import { runBatchConsumer } from './jetstream-batch.ts';
 import { runConsumer } from './jetstream-consumer.ts';
 import type { SettleSettings } from './jetstream-settle.ts';
 import type { MessageProcessor } from './message-processor.ts';
-import type { BatchHandler, BusSubscription, ConsumeOptions, ConsumerSpec } from './types.ts';
+import type { BatchHandler, ConsumeOptions, ConsumerSpec } from './types.ts';
+import type { TrackedSubscription } from './internal-types.ts';
 
 const DEFAULT_BACKOFF_MS = [1000, 5000, 30_000];
 
@@ -69,7 +70,7 @@ export async function consumeWith(
   spec: ConsumerSpec,
   options: ConsumeOptions,
   run: { processor: MessageProcessor; batchHandler?: BatchHandler },
-): Promise<BusSubscription> {
+): Promise<TrackedSubscription> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const backoff = options.backoffMs ?? DEFAULT_BACKOFF_MS;
   const settle: SettleSettings = {

@@ -92,6 +92,14 @@ export const ATTR_NATSBUS_DEAD_LETTER_DUPLICATE = 'natsbus.dead_letter.duplicate
 /** Structured-mode content type. */
 export const CLOUDEVENTS_JSON = 'application/cloudevents+json';
 
+/**
+ * Counter of core messages dropped in the process, by `error.type`: `slow_consumer` (the
+ * subscription's pending bound was full) or `shutdown` (still waiting when the drain bound ran out).
+ */
+export const METRIC_MESSAGES_DROPPED = 'natsbus.messages.dropped';
+/** On metrics and logs: the subscription (subject or queue group) or durable. */
+export const ATTR_NATSBUS_SUBSCRIPTION = 'natsbus.subscription';
+
 /** On a CONSUMER span: trace context that was ignored or cut by the W3C rules (the message was handled). */
 export const ATTR_NATSBUS_TRACE_CONTEXT_ISSUE = 'natsbus.trace_context.issue';
 /** Counter of received trace contexts ignored or truncated by the W3C rules, by `natsbus.trace_context.issue`. */

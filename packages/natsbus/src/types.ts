@@ -141,10 +141,48 @@ export interface HandlerOptions<T = unknown> {
   timeoutMs?: number;
 }
 
-/** Options for `subscribe`. */
+/** Options for `subscribe` and `reply`. */
 export interface SubscribeOptions<T = unknown> extends HandlerOptions<T> {
   /** Queue group: each message goes to one member. */
   queue?: string;
+  /** Handlers running at once. Default 1 (in arrival order). */
+  concurrency?: number;
+  /**
+   * Most messages waiting in the process for a handler. Past it (or `maxPendingBytes`) a message is
+   * dropped as a slow consumer's would be: counted (`natsbus.messages.dropped`), logged at most once
+   * per 10 s, shown by `bus.status()`. Core NATS is at most once. Default 1000.
+   */
+  maxPendingMessages?: number;
+  /** Most bytes (body and headers) waiting in the process. Default 8 MiB. */
+  maxPendingBytes?: number;
+}
+
+/** Flow state of one subscription or consumer, for readiness checks and dashboards. */
+export interface SubscriptionStatus {
+  kind: 'core' | 'jetstream';
+  /** Subject (core) or durable (JetStream). */
+  name: string;
+  /** Core queue group. */
+  queue?: string;
+  /** Handlers running now. */
+  running: number;
+  /** Messages waiting in the process for a handler (JetStream: pulled, not started). */
+  pending: number;
+  /** Bytes of the waiting messages (core). */
+  pendingBytes: number;
+  /** Messages whose handler finished (or that were refused). */
+  handled: number;
+  /** Core messages dropped in the process (pending bound full, or left at the end of a drain). */
+  dropped: number;
+}
+
+/** What `bus.status()` reports. */
+export interface BusStatus {
+  /** True while the connection is open and not reconnecting. */
+  connected: boolean;
+  /** True once `close()` began. */
+  closing: boolean;
+  subscriptions: SubscriptionStatus[];
 }
 
 /** Options of `drain()` and `close()`. */
@@ -248,8 +286,14 @@ export interface Bus {
   consumeBatch<T>(spec: ConsumerSpec, handler: BatchHandler<T>, options?: ConsumeOptions<T>): Promise<BusSubscription>;
   /** Sends every queued publish to the server and waits for it to acknowledge the flush. */
   flush(): Promise<void>;
-  /** Drains subscriptions and consumers, flushes and closes. Safe to call twice. */
-  close(): Promise<void>;
+  /** Flow state of every subscription and consumer: running, waiting, handled, dropped. */
+  status(): BusStatus;
+  /**
+   * Stops every subscription and consumer taking work, lets running handlers finish within the
+   * bound (`timeoutMs`, else `NATSBUS_DRAIN_TIMEOUT_MS`, else 10000), flushes and closes. Safe to
+   * call twice.
+   */
+  close(options?: DrainOptions): Promise<void>;
 }
 
 export type { RejectReason };
