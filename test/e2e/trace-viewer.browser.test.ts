@@ -85,6 +85,8 @@ afterAll(async () => {
 describe('the trace viewer in a real browser, fed by the demo mesh', () => {
   it('lists the valid order’s trace with its root span, every service and its span count', async () => {
     expect(result.problems).toEqual([]);
+    const requested: string[] = [];
+    page.on('request', (request) => requested.push(request.url()));
     await page.goto(viewer.url);
     const row = page.locator(`tr[data-trace-id="${validTrace()}"]`);
     await row.waitFor();
@@ -97,6 +99,10 @@ describe('the trace viewer in a real browser, fed by the demo mesh', () => {
     await page.locator(`tr[data-trace-id="${result.steps.failing.traceId}"]`).waitFor();
     await row.waitFor({ state: 'detached' });
     expect(new URL(page.url()).search).toBe('?error=1');
+    // Offline: the page, its modules, styles and data all come from the viewer itself.
+    expect(requested.length).toBeGreaterThan(3);
+    expect(requested.filter((url) => !url.startsWith(viewer.url))).toEqual([]);
+    page.removeAllListeners('request');
   });
 
   it('shows every span of the trace across services in the waterfall', async () => {
