@@ -65,6 +65,8 @@ export class TraceStore {
   readonly limits: TraceStoreLimits;
   // Map order is the eviction order: a trace moves to the end whenever it receives something.
   private readonly traces = new Map<string, StoredTrace>();
+  // Summaries survive until their trace changes: a live page asks for the list on every change.
+  private readonly summaries = new Map<string, TraceSummary>();
   private readonly listeners = new Set<(traceIds: string[]) => void>();
   private readonly counters = { evictedTraces: 0, droppedSpans: 0, droppedLogs: 0, untracedLogs: 0 };
 
@@ -120,7 +122,11 @@ export class TraceStore {
     const out: TraceSummary[] = [];
     for (const trace of this.traces.values()) {
       if (trace.spans.size === 0) continue;
-      const summary = summarize(trace);
+      let summary = this.summaries.get(trace.traceId);
+      if (summary === undefined) {
+        summary = summarize(trace);
+        this.summaries.set(trace.traceId, summary);
+      }
       if (filter.service && !summary.services.includes(filter.service)) continue;
       if (filter.errorsOnly && !summary.error) continue;
       if (text !== undefined && !matchesText(trace, summary, text)) continue;
@@ -147,6 +153,7 @@ export class TraceStore {
   }
 
   private touch(traceId: string): StoredTrace {
+    this.summaries.delete(traceId);
     let trace = this.traces.get(traceId);
     if (trace !== undefined) {
       this.traces.delete(traceId);
@@ -158,6 +165,7 @@ export class TraceStore {
     while (this.traces.size > this.limits.maxTraces) {
       const oldest = this.traces.keys().next().value!;
       this.traces.delete(oldest);
+      this.summaries.delete(oldest);
       this.counters.evictedTraces++;
     }
     return trace;

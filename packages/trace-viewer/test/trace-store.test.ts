@@ -48,6 +48,17 @@ describe('TraceStore', () => {
     );
   });
 
+  it('lists a trace as it is now after more spans and logs arrived', () => {
+    const store = new TraceStore();
+    const t = id(32);
+    const root = span(t, { name: 'POST /orders' });
+    store.addSpans([root]);
+    expect(store.list()[0]).toMatchObject({ spanCount: 1, logCount: 0, error: false });
+    store.addSpans([span(t, { parentSpanId: root.spanId, status: { code: 2, message: '' }, endTimeUnixNano: 9_000n })]);
+    store.addLogs([log(t, root.spanId)]);
+    expect(store.list()[0]).toMatchObject({ spanCount: 2, logCount: 1, error: true, durationNanos: 8_000n });
+  });
+
   it('filters by service, by error and by text in span names, services and the trace id', () => {
     const store = new TraceStore();
     const [a, b] = [id(32), id(32)];
