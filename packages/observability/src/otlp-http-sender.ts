@@ -22,6 +22,7 @@ export type OtlpPostResult =
 const MAX_BODY_BYTES = 64 * 1024;
 const EXCERPT_CHARS = 160;
 const USER_AGENT = 'service-runtime-otlp/0.1.0';
+const RESET_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE']);
 
 /**
  * POSTs one OTLP/HTTP body at a time. A second post while one is in flight fails at once as
@@ -61,26 +62,44 @@ export class OtlpHttpSender {
       };
       const timer = setTimeout(() => finish({ ok: false, errorType: 'timeout' }), this.options.timeoutMs);
       timer.unref();
-      try {
-        request = (this.target.protocol === 'https:' ? https : http).request(this.target, {
-          method: 'POST',
-          agent: this.agent,
-          headers: {
-            ...this.options.headers,
-            'content-type': this.options.contentType,
-            'content-length': body.byteLength,
-            'user-agent': USER_AGENT,
-          },
+      const attempt = (mayRetry: boolean) => {
+        let current: http.ClientRequest;
+        try {
+          current = (this.target.protocol === 'https:' ? https : http).request(this.target, {
+            method: 'POST',
+            agent: this.agent,
+            headers: {
+              ...this.options.headers,
+              'content-type': this.options.contentType,
+              'content-length': body.byteLength,
+              'user-agent': USER_AGENT,
+            },
+          });
+        } catch (error) {
+          // Invalid header names or values throw here; the code names the problem, never the value.
+          finish({ ok: false, errorType: codeOf(error) });
+          return;
+        }
+        request = current;
+        this.inFlight = current;
+        let answered = false;
+        current.on('error', (error) => {
+          const code = codeOf(error);
+          // A kept-alive socket the collector closed just as it was reused (Node's documented race):
+          // one more try on a fresh connection, within the same deadline.
+          if (mayRetry && !answered && !settled && current.reusedSocket && RESET_CODES.has(code)) {
+            attempt(true);
+            return;
+          }
+          finish({ ok: false, errorType: code });
         });
-      } catch (error) {
-        // Invalid header names or values throw here; the code names the problem, never the value.
-        finish({ ok: false, errorType: codeOf(error) });
-        return;
-      }
-      this.inFlight = request;
-      request.on('error', (error) => finish({ ok: false, errorType: codeOf(error) }));
-      request.on('response', (response) => readAnswer(response, finish, this.options.contentType));
-      request.end(body);
+        current.on('response', (response) => {
+          answered = true;
+          readAnswer(response, finish, this.options.contentType);
+        });
+        current.end(body);
+      };
+      attempt(true);
     });
   }
 

@@ -8,6 +8,7 @@ import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BoundedBatchSpanProcessor } from '../src/batch-processor.ts';
 import { resolveConfig } from '../src/config.ts';
+import { OtlpHttpSender } from '../src/otlp-http-sender.ts';
 import { OtlpHttpMetricExporter } from '../src/otlp-metric-exporter.ts';
 import { OtlpHttpSpanExporter } from '../src/otlp-span-exporter.ts';
 import { createRedactor } from '../src/redact.ts';
@@ -209,3 +210,35 @@ describe('OTLP/HTTP metric export', () => {
 });
 
 const notices = { warn: () => undefined, info: () => undefined };
+
+describe('OtlpHttpSender', () => {
+  it('a kept-alive connection the collector drops as it is reused: one more try on a fresh one', async () => {
+    let connections = 0;
+    let requests = 0;
+    const server = createServer((req, res) => {
+      requests++;
+      req.resume();
+      const socket = req.socket as Socket & { served?: number };
+      socket.served = (socket.served ?? 0) + 1;
+      // The second request on a connection: the collector closes it instead of answering.
+      if (socket.served === 2) socket.destroy();
+      else req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
+    });
+    server.on('connection', () => connections++);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const sender = new OtlpHttpSender({
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`,
+      headers: {},
+      contentType: 'application/x-protobuf',
+      timeoutMs: 5000,
+    });
+    cleanups.push(async () => {
+      sender.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    });
+    expect(await sender.post(new Uint8Array([1]))).toEqual({ ok: true, status: 200 });
+    expect(await sender.post(new Uint8Array([2]))).toEqual({ ok: true, status: 200 });
+    expect({ requests, connections }).toEqual({ requests: 3, connections: 2 });
+  });
+});
