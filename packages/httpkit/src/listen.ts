@@ -37,17 +37,21 @@ export async function listen(app: Express, options: ListenOptions = {}): Promise
   state.draining = false;
   let closing: Promise<void> | undefined;
   let unregister: (() => void) | undefined;
-  const close = (): Promise<void> => {
-    closing ??= drain(server, state, shutdownTimeoutMs, options.drainDelayMs ?? 0).finally(() => unregister?.());
+  const close = (timeoutMs = shutdownTimeoutMs): Promise<void> => {
+    closing ??= drain(server, state, timeoutMs, options.drainDelayMs ?? 0).finally(() => unregister?.());
     return closing;
   };
-  if (options.closeOnShutdown !== false) unregister = onShutdown(close);
+  // First in the shutdown sequence, whatever was created first: readiness 503 and the HTTP drain
+  // come before the bus stops (in-flight requests may still publish), within the shutdown grace.
+  if (options.closeOnShutdown !== false) {
+    unregister = onShutdown((ctx) => close(Math.min(shutdownTimeoutMs, ctx.remainingMs())), { phase: 'server' });
+  }
   return {
     url: `http://${urlHost(options.host)}:${port}`,
     port,
     server,
-    close,
-    [Symbol.asyncDispose]: close,
+    close: () => close(),
+    [Symbol.asyncDispose]: () => close(),
   };
 }
 

@@ -270,6 +270,17 @@ export async function createBus(options: BusOptions): Promise<Bus> {
       return closing;
     },
   };
-  if (options.closeOnShutdown !== false) unregister = onShutdown(() => bus.close());
+  // Last before telemetry in the shutdown sequence: HTTP servers drain first (their requests may
+  // still publish), then the bus stops taking work and closes, within the shutdown grace.
+  if (options.closeOnShutdown !== false) {
+    unregister = onShutdown(
+      (ctx) => {
+        // what handlers hand back (nak) and the connection drain need a moment of the grace too
+        const left = ctx.remainingMs();
+        return bus.close({ timeoutMs: Math.min(config.drainTimeoutMs, left - Math.min(1000, left / 4)) });
+      },
+      { phase: 'messaging' },
+    );
+  }
   return bus;
 }

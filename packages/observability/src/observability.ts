@@ -16,7 +16,7 @@ import { createRedactor, settingSecrets, urlSecrets } from './redact.ts';
 import { createResource } from './resource.ts';
 import { createSampler } from './sampler.ts';
 import { setStartUnobservedProvider } from './start-attributes.ts';
-import { runShutdownHooks } from './shutdown-hooks.ts';
+import { resolveShutdownGraceMs, runShutdownHooks } from './shutdown-hooks.ts';
 import { createSpanExporter } from './span-exporters.ts';
 import type { ObservabilityOptions, TracingHealth } from './types.ts';
 
@@ -73,7 +73,7 @@ export function initObservability(options: ObservabilityOptions = {}): Observabi
   pending.forEach(warn);
   const handle = config.disabled ? disabledHandle(config, logger) : startSdk(config, options, logger, logOutput.otlp);
   current = { handle, optionsKey };
-  if (config.handleSignals) installSignalHandlers(handle);
+  if (config.handleSignals) installSignalHandlers(handle, config.shutdownTimeoutMs);
   installExitFlush();
   return handle;
 }
@@ -222,7 +222,7 @@ function installExitFlush(): void {
 
 let signalsInstalled = false;
 
-function installSignalHandlers(handle: Observability): void {
+function installSignalHandlers(handle: Observability, flushMs: number): void {
   if (signalsInstalled) return;
   signalsInstalled = true;
   let stopping = false;
@@ -233,13 +233,21 @@ function installSignalHandlers(handle: Observability): void {
       return;
     }
     stopping = true;
-    handle.logger.info({ signal }, 'shutting down');
-    void runShutdownHooks((error) => handle.logger.error({ err: error }, 'shutdown hook failed'))
+    // One bound for the whole sequence: the hooks get the grace minus the telemetry flush's share,
+    // and whatever still hangs at the end of the grace cannot keep the process from exiting 0.
+    const graceMs = resolveShutdownGraceMs();
+    const exit = () => {
+      handle.logger.flush?.();
+      process.exit(0);
+    };
+    setTimeout(exit, graceMs);
+    handle.logger.info({ signal, grace_ms: graceMs }, 'shutting down');
+    void runShutdownHooks(
+      (error) => handle.logger.error({ err: error }, 'shutdown hook failed'),
+      Math.max(0, graceMs - Math.min(flushMs, graceMs / 2)),
+    )
       .then(() => (current?.handle ?? handle).shutdown())
-      .finally(() => {
-        handle.logger.flush?.();
-        process.exit(0);
-      });
+      .finally(exit);
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
