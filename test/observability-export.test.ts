@@ -144,6 +144,18 @@ describe('OTEL_LOGS_EXPORTER in a service started with --import .../register', (
     expect(receiver.contentTypes).toEqual(['application/json']);
   });
 
+  it('OTEL_SDK_DISABLED=true: no OTLP, the lines stay on stdout (the logger still works)', async () => {
+    await using receiver = await startOtlpReceiver();
+    const result = await runService({
+      OTEL_SDK_DISABLED: 'true',
+      OTEL_LOGS_EXPORTER: 'otlp',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(stdoutLog(result.stdout)).toBeDefined();
+    expect(receiver.requestCount()).toBe(0);
+  });
+
   it('none: no log lines anywhere', async () => {
     const result = await runService({ OTEL_TRACES_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' });
     expect(result.code, result.stderr).toBe(0);

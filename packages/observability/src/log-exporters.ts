@@ -18,10 +18,11 @@ export interface LogOutput {
 /**
  * Builds the logger's destination from `OTEL_LOGS_EXPORTER`: `console` (JSON lines on stdout, or the
  * destination given in code), `otlp` (each line as an OTLP log record with its trace and span ids),
- * both, or `none`. gRPC is not offered for logs: `grpc` falls back to http/protobuf.
+ * both, or `none`. With `OTEL_SDK_DISABLED=true`, `otlp` becomes `console`.
  */
 export function createLogOutput(config: ResolvedConfig, consoleDestination?: DestinationStream): LogOutput {
-  const names = config.disabled ? config.logsExporters.filter((n) => n === 'console') : config.logsExporters;
+  // OTEL_SDK_DISABLED turns OTLP off, but the logger still works: its lines stay on stdout.
+  const names = config.disabled && config.logsExporters.includes('otlp') ? ['console'] : config.logsExporters;
   const console = names.includes('console') ? (consoleDestination ?? stdoutDestination()) : undefined;
   let sink: NoticeSink | undefined;
   const notices: NoticeSink = {
