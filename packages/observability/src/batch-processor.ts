@@ -2,6 +2,7 @@ import { TraceFlags, type Context } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { OtlpExportError } from './errors.ts';
+import { type EncodedSpan, encodeSpan } from './otlp-span-encoder.ts';
 import type { TracingHealth } from './types.ts';
 
 /** Settings of the bounded batch processor (OTEL_BSP_*). */
@@ -15,6 +16,12 @@ export interface BatchSettings {
 // Exporters cut their own request at exportTimeoutMs; this later backstop only catches one that never
 // calls back, so it never fires first and starts a second export while the first is still in flight.
 const BACKSTOP_GRACE_MS = 1000;
+
+/** An exporter that also takes spans encoded when they ended ({@link encodeSpan}). */
+export interface EncodedSpanExporter extends SpanExporter {
+  readonly acceptsEncodedSpans: true;
+  export(spans: (ReadableSpan | EncodedSpan)[], resultCallback: (result: ExportResult) => void): void;
+}
 
 /** Callbacks that turn export outcomes into tracing-health metrics. */
 export interface BatchObserver {
@@ -30,7 +37,9 @@ export interface BatchObserver {
  */
 export class BoundedBatchSpanProcessor implements SpanProcessor {
   readonly health: TracingHealth = { exported: 0, failed: 0, dropped: 0, queued: 0 };
-  private queue: ReadableSpan[] = [];
+  private queue: (ReadableSpan | EncodedSpan)[] = [];
+  /** The exporter takes spans encoded at their end (OTLP protobuf): queue bytes, not span objects. */
+  private readonly encodeAtEnd: boolean;
   private timer: NodeJS.Timeout | undefined;
   private exporting: Promise<void> | undefined;
   private isShutdown = false;
@@ -42,6 +51,7 @@ export class BoundedBatchSpanProcessor implements SpanProcessor {
     this.exporter = exporter;
     this.settings = { ...settings, maxExportBatchSize: Math.min(settings.maxExportBatchSize, settings.maxQueueSize) };
     this.observer = observer;
+    this.encodeAtEnd = (exporter as Partial<EncodedSpanExporter>).acceptsEncodedSpans === true;
   }
 
   onStart(_span: Span, _parentContext: Context): void {}
@@ -53,7 +63,7 @@ export class BoundedBatchSpanProcessor implements SpanProcessor {
       this.observer.onDropped?.(1);
       return;
     }
-    this.queue.push(span);
+    this.queue.push(this.encodeAtEnd ? encodeSpan(span) : span);
     this.health.queued = this.queue.length;
     if (this.queue.length >= this.settings.maxExportBatchSize) this.kick();
     else this.arm();
@@ -110,7 +120,7 @@ export class BoundedBatchSpanProcessor implements SpanProcessor {
     return this.exporting;
   }
 
-  private send(batch: ReadableSpan[]): Promise<ExportResult> {
+  private send(batch: (ReadableSpan | EncodedSpan)[]): Promise<ExportResult> {
     return new Promise<ExportResult>((resolve) => {
       const timer = setTimeout(
         () => resolve({ code: ExportResultCode.FAILED, error: new Error('export timed out') }),
@@ -118,7 +128,7 @@ export class BoundedBatchSpanProcessor implements SpanProcessor {
       );
       timer.unref();
       try {
-        this.exporter.export(batch, (result) => {
+        this.exporter.export(batch as ReadableSpan[], (result) => {
           clearTimeout(timer);
           resolve(result);
         });

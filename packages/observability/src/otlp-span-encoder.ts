@@ -14,13 +14,37 @@ const HAS_IS_REMOTE = 0x100;
 const IS_REMOTE = 0x200;
 
 const writer = new OtlpWriter();
+const spanWriter = new OtlpWriter();
 
 /**
- * Serializes spans grouped by resource object, then by instrumentation scope object (the grouping of
- * the SDK's protobuf serializer). Returns a fresh copy, so the exporter may hold it while retrying.
+ * A span encoded when it ended: its resource and scope (to group it in a request) and its OTLP `Span`
+ * message as a one-byte string. Queued instead of the SDK span, it keeps a few hundred bytes without
+ * pointers alive until the export, not the span's object graph, so a backlog costs the GC little.
  */
-export function encodeTraceRequest(spans: ReadableSpan[]): Uint8Array {
-  const groups = new Map<Resource, Map<InstrumentationScope, ReadableSpan[]>>();
+export interface EncodedSpan {
+  readonly resource: Resource;
+  readonly instrumentationScope: InstrumentationScope;
+  readonly encoded: string;
+}
+
+/** The `Span` message of `span`, for {@link encodeTraceRequest} to put in a request later. */
+export function encodeSpan(span: ReadableSpan): EncodedSpan {
+  spanWriter.reset();
+  writeSpan(spanWriter, span);
+  return {
+    resource: span.resource,
+    instrumentationScope: span.instrumentationScope,
+    encoded: spanWriter.buf.toString('latin1', 0, spanWriter.pos),
+  };
+}
+
+/**
+ * Serializes spans (SDK spans, or spans encoded at their end) grouped by resource object, then by
+ * instrumentation scope object (the grouping of the SDK's protobuf serializer). Returns a fresh
+ * copy, so the exporter may hold it while retrying.
+ */
+export function encodeTraceRequest(spans: readonly (ReadableSpan | EncodedSpan)[]): Uint8Array {
+  const groups = new Map<Resource, Map<InstrumentationScope, (ReadableSpan | EncodedSpan)[]>>();
   for (const span of spans) {
     let scopes = groups.get(span.resource);
     if (scopes === undefined) {
@@ -43,6 +67,10 @@ export function encodeTraceRequest(spans: ReadableSpan[]): Uint8Array {
       writeScope(w, scope);
       for (const span of list) {
         w.byte(0x12);
+        if ('encoded' in span) {
+          w.latin1(span.encoded);
+          continue;
+        }
         const start = w.begin(2);
         writeSpan(w, span);
         w.end(start, 2);

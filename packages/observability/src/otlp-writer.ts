@@ -147,6 +147,13 @@ export class OtlpWriter {
     this.pos += value.length;
   }
 
+  /** A bytes field value (length + bytes) held as a one-byte string, one char per byte. */
+  latin1(value: string): void {
+    this.varint(value.length);
+    this.ensure(value.length);
+    this.pos += this.buf.write(value, this.pos, 'latin1');
+  }
+
   /** A hex trace or span id as a bytes field value (length + binary). */
   hexId(hex: string): void {
     const n = hex.length >>> 1;

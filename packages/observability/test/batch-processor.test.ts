@@ -2,7 +2,11 @@ import { ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { type ReadableSpan, SamplingDecision, type SpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { BoundedBatchSpanProcessor } from '../src/batch-processor.ts';
+import { type EncodedSpan, encodeTraceRequest } from '../src/otlp-span-encoder.ts';
+
+const noop = { onStart: () => undefined, forceFlush: async () => undefined, shutdown: async () => undefined };
 
 const settings = { scheduledDelayMs: 10, exportTimeoutMs: 200, maxQueueSize: 10, maxExportBatchSize: 4 };
 
@@ -37,6 +41,32 @@ class ScriptedExporter implements SpanExporter {
 }
 
 describe('BoundedBatchSpanProcessor', () => {
+  it('queues spans encoded at their end for an exporter that takes them, with the same bytes', async () => {
+    const requests: Uint8Array[] = [];
+    let received: unknown[] = [];
+    const exporter = {
+      acceptsEncodedSpans: true as const,
+      export(spans: (ReadableSpan | EncodedSpan)[], done: (result: ExportResult) => void) {
+        received = received.concat(spans);
+        requests.push(encodeTraceRequest(spans));
+        setImmediate(() => done({ code: ExportResultCode.SUCCESS }));
+      },
+      shutdown: async () => undefined,
+    };
+    const processor = new BoundedBatchSpanProcessor(exporter, settings);
+    const ended: ReadableSpan[] = [];
+    const tracer = new TracerProvider({
+      spanProcessors: [processor, { ...noop, onEnd: (span: ReadableSpan) => void ended.push(span) }],
+    }).getTracer('test');
+    for (let i = 0; i < 6; i++) tracer.startSpan(`s${i}`, { attributes: { i } }, ROOT_CONTEXT).end();
+    await processor.forceFlush();
+    expect(received).toHaveLength(6);
+    expect(received.every((span) => typeof (span as EncodedSpan).encoded === 'string')).toBe(true);
+    const sdk = [ended.slice(0, 4), ended.slice(4)].map((batch) => ProtobufTraceSerializer.serializeRequest(batch)!);
+    expect(requests.map((r) => Buffer.from(r).toString('hex'))).toEqual(sdk.map((r) => Buffer.from(r).toString('hex')));
+    expect(processor.health.exported).toBe(6);
+  });
+
   it('exports in batches of at most maxExportBatchSize and counts them', async () => {
     const exporter = new ScriptedExporter();
     const processor = new BoundedBatchSpanProcessor(exporter, settings);

@@ -13,7 +13,7 @@ import {
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeTraceRequest } from '../../../test/helpers/otlp-protobuf.ts';
-import { encodeTraceRequest } from '../src/otlp-span-encoder.ts';
+import { encodeSpan, encodeTraceRequest } from '../src/otlp-span-encoder.ts';
 import { OtlpWriter } from '../src/otlp-writer.ts';
 
 const text = fc.oneof(
@@ -181,6 +181,11 @@ function expectSameAsSdk(spans: ReadableSpan[], mustDecode: boolean): void {
   if (mustDecode) expect(mine).toBeInstanceOf(Array);
   expect(mine).toEqual(decoded(sdk));
   expect(Buffer.from(ours).equals(Buffer.from(sdk))).toBe(true);
+  // Spans encoded when they ended (what the batch processor queues), alone and mixed with SDK spans.
+  const atEnd = encodeTraceRequest(spans.map(encodeSpan));
+  expect(Buffer.from(atEnd).equals(Buffer.from(sdk))).toBe(true);
+  const mixed = encodeTraceRequest(spans.map((span, i) => (i % 2 === 1 ? encodeSpan(span) : span)));
+  expect(Buffer.from(mixed).equals(Buffer.from(sdk))).toBe(true);
 }
 
 describe('encodeTraceRequest', () => {
