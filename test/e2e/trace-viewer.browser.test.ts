@@ -141,6 +141,12 @@ describe('the trace viewer in a real browser, fed by the demo mesh', () => {
     await page.waitForURL(`**/traces/${validTrace()}#span-${producer.spanId}`);
     await page.locator(`#span-${producer.spanId}.selected`).waitFor();
     expect(await page.locator('aside.details h2').innerText()).toContain('publish order.billed');
+    // …and back: the producer lists the audit consumer that links to it.
+    const back = page.locator('aside.details a.span-backlink', { hasText: 'worker: process order.billed' });
+    await back.click();
+    await page.waitForURL(`**/traces/${audit.traceId}#span-${audit.spanId}`);
+    await page.goBack();
+    await page.locator(`#span-${producer.spanId}.selected`).waitFor();
     await mkdir(join(repoRoot, '.tmp', 'trace-viewer'), { recursive: true });
     await page.locator(`#span-${validSpan('process order.created').spanId}`).click();
     await page.screenshot({ path: SCREENSHOT });

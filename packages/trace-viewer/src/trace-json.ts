@@ -29,6 +29,12 @@ function spanJson(span: OtlpSpan, store: TraceStore, logs: OtlpLogRecord[]): Rec
     resource: span.resource,
     events: span.events,
     status: span.status,
+    linkedFrom: store.linksTo(span.traceId, span.spanId).map((from) => ({
+      traceId: from.traceId,
+      spanId: from.spanId,
+      name: from.name,
+      service: service(from.resource),
+    })),
     links: span.links.map((link) => {
       const target = store.get(link.traceId)?.spans.get(link.spanId);
       const known: LinkTarget | undefined =

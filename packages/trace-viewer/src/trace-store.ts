@@ -68,6 +68,8 @@ export class TraceStore {
   // Summaries survive until their trace changes: a live page asks for the list on every change.
   private readonly summaries = new Map<string, TraceSummary>();
   private readonly listeners = new Set<(traceIds: string[]) => void>();
+  // "traceId/spanId" of a link target → "traceId/spanId" of the spans linking to it.
+  private readonly linkedFrom = new Map<string, Set<string>>();
   private readonly counters = { evictedTraces: 0, droppedSpans: 0, droppedLogs: 0, untracedLogs: 0 };
 
   constructor(limits: Partial<TraceStoreLimits> = {}) {
@@ -89,6 +91,13 @@ export class TraceStore {
       }
       trace.spans.set(span.spanId, span);
       changed.add(span.traceId);
+      for (const link of span.links) {
+        const key = `${link.traceId}/${link.spanId}`;
+        const from = this.linkedFrom.get(key) ?? new Set<string>();
+        from.add(`${span.traceId}/${span.spanId}`);
+        this.linkedFrom.set(key, from);
+        if (this.traces.has(link.traceId)) changed.add(link.traceId);
+      }
     }
     return this.changed(changed);
   }
@@ -114,6 +123,17 @@ export class TraceStore {
 
   get(traceId: string): StoredTrace | undefined {
     return this.traces.get(traceId);
+  }
+
+  /** The stored spans that link to `spanId` of `traceId` (a NATS consumer to its producer, say). */
+  linksTo(traceId: string, spanId: string): OtlpSpan[] {
+    const out: OtlpSpan[] = [];
+    for (const from of this.linkedFrom.get(`${traceId}/${spanId}`) ?? []) {
+      const [fromTrace, fromSpan] = from.split('/') as [string, string];
+      const span = this.traces.get(fromTrace)?.spans.get(fromSpan);
+      if (span !== undefined) out.push(span);
+    }
+    return out;
   }
 
   /** Traces with at least one span, newest (latest start) first. */
@@ -164,11 +184,23 @@ export class TraceStore {
     this.traces.set(traceId, trace);
     while (this.traces.size > this.limits.maxTraces) {
       const oldest = this.traces.keys().next().value!;
+      this.forgetLinks(this.traces.get(oldest)!);
       this.traces.delete(oldest);
       this.summaries.delete(oldest);
       this.counters.evictedTraces++;
     }
     return trace;
+  }
+
+  private forgetLinks(trace: StoredTrace): void {
+    for (const span of trace.spans.values()) {
+      for (const link of span.links) {
+        const key = `${link.traceId}/${link.spanId}`;
+        const from = this.linkedFrom.get(key);
+        from?.delete(`${span.traceId}/${span.spanId}`);
+        if (from?.size === 0) this.linkedFrom.delete(key);
+      }
+    }
   }
 
   private changed(ids: Set<string>): string[] {

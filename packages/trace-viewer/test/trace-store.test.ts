@@ -100,6 +100,25 @@ describe('TraceStore', () => {
     expect(store.stats()).toMatchObject({ droppedSpans: 1, droppedLogs: 1, untracedLogs: 1 });
   });
 
+  it('knows which spans link to a span, and forgets them with their evicted trace', () => {
+    const store = new TraceStore({ maxTraces: 2 });
+    const [producerTrace, consumerTrace, later] = [id(32), id(32), id(32)];
+    const producer = span(producerTrace, { name: 'publish order.billed' });
+    const consumer = span(consumerTrace, {
+      links: [{ traceId: producerTrace, spanId: producer.spanId, attributes: {} }],
+    });
+    store.addSpans([producer]);
+    const changed: string[][] = [];
+    store.subscribe((ids) => changed.push(ids));
+    store.addSpans([consumer]);
+    expect(changed).toEqual([[consumerTrace, producerTrace]]); // a live page of the producer shows the new link
+    expect(store.linksTo(producerTrace, producer.spanId)).toEqual([consumer]);
+    store.addSpans([span(producerTrace)]); // the consumer's trace is now the oldest
+    store.addSpans([span(later)]);
+    expect(store.get(consumerTrace)).toBeUndefined();
+    expect(store.linksTo(producerTrace, producer.spanId)).toEqual([]);
+  });
+
   it('tells subscribers which traces changed', () => {
     const store = new TraceStore();
     const seen: string[][] = [];

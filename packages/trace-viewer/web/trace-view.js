@@ -218,6 +218,29 @@ function spanDetails(span) {
           ),
         )
       : el('p', { class: 'note' }, 'none'),
+    span.linkedFrom.length
+      ? [
+          el('h3', {}, `Linked from (${span.linkedFrom.length})`),
+          el(
+            'ul',
+            { class: 'links' },
+            span.linkedFrom.map((from) =>
+              el(
+                'li',
+                {},
+                el(
+                  'a',
+                  { href: `/traces/${from.traceId}#span-${from.spanId}`, class: 'span-backlink' },
+                  `← ${from.service}: ${from.name}`,
+                ),
+                from.traceId !== span.traceId
+                  ? el('span', { class: 'note' }, ` in trace ${from.traceId.slice(0, 8)}…`)
+                  : '',
+              ),
+            ),
+          ),
+        ]
+      : '',
     el('h3', {}, `Log lines (${span.logs.length})`),
     span.logs.length ? logList(span.logs) : el('p', { class: 'note' }, 'none'),
     el('h3', {}, 'Attributes'),
