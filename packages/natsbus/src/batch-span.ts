@@ -12,15 +12,10 @@ import {
   ATTR_NATS_STREAM_NAME,
 } from './semconv.ts';
 import { MeteredSpan } from './metered-span.ts';
-import { recordProcessed } from './messaging-metrics.ts';
+import { consumedTally, recordProcessed } from './messaging-metrics.ts';
 import { getTracer, SpanStarts } from './tracer.ts';
 
-const starts = new SpanStarts('process', SpanKind.CONSUMER);
-
-/** Batch metrics name the filter subject (or stream) as the destination: one entry per consumer. */
-function metricAttributes(destination: string, durable: string) {
-  return starts.for(destination).metricAttributes(undefined, durable);
-}
+const starts = new SpanStarts('process', SpanKind.CONSUMER, 'process', consumedTally);
 
 /**
  * One CONSUMER span for a batch: a new root with a link to each message's creation context (the
@@ -66,8 +61,8 @@ export function startBatchSpan(
     },
     ROOT_CONTEXT,
   );
-  const metered = new MeteredSpan(span, metricAttributes(destination, durable), (attributes, seconds) =>
-    recordProcessed(attributes, seconds, batch.length),
-  );
+  // batch metrics name the filter subject (or stream) as the destination: one entry per consumer
+  const tally = starts.for(destination).metricTally(undefined, durable);
+  const metered = new MeteredSpan(span, tally, recordProcessed, batch.length);
   return { span: metered, context: trace.setSpan(ROOT_CONTEXT, span) };
 }

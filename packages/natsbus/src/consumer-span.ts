@@ -1,4 +1,4 @@
-import { ROOT_CONTEXT, SpanKind, trace, type Attributes, type Context, type Link, type Span } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, trace, type Context, type Link, type Span } from '@opentelemetry/api';
 import type { ConsumerSpanSettings, DecodedMessage, RawMessage } from './internal-types.ts';
 import {
   ATTR_MESSAGING_CONSUMER_GROUP_NAME,
@@ -14,19 +14,17 @@ import { startAttributesObserved } from '@service-runtime/observability';
 import { sameSpan } from './trace-headers.ts';
 import { setEventAttributes } from './event-attributes.ts';
 import { MeteredSpan } from './metered-span.ts';
-import { recordProcessed } from './messaging-metrics.ts';
+import { consumedTally, recordProcessed } from './messaging-metrics.ts';
 import { serverOf, type ServerAddress } from './server-address.ts';
 import { getTracer, SpanStarts } from './tracer.ts';
 
-const starts = new SpanStarts('process', SpanKind.CONSUMER);
+const starts = new SpanStarts('process', SpanKind.CONSUMER, 'process', consumedTally);
 
 /** A started consumer span and the context the handler runs in. */
 export interface ConsumerSpan {
   span: Span;
   context: Context;
 }
-
-const recordOne = (attributes: Attributes, seconds: number) => recordProcessed(attributes, seconds, 1);
 
 /**
  * Starts the CONSUMER span `process {destination}` (the wildcard subscription or JetStream filter
@@ -66,7 +64,7 @@ export function startConsumerSpan(
     if (!observed) span.setAttributes(start.attributes);
     setConsumerAttributes(span, message, decoded, settings, server);
   }
-  const metered = new MeteredSpan(span, start.metricAttributes(server, settings.group), recordOne);
+  const metered = new MeteredSpan(span, start.metricTally(server, settings.group), recordProcessed);
   return { span: metered, context: trace.setSpan(parent, span) };
 }
 

@@ -1,5 +1,6 @@
-import { metrics, type Attributes, type Counter, type Histogram } from '@opentelemetry/api';
+import { metrics, type Attributes, type Histogram, type ObservableResult } from '@opentelemetry/api';
 import {
+  ATTR_ERROR_TYPE,
   METRIC_CLIENT_CONSUMED_MESSAGES,
   METRIC_CLIENT_OPERATION_DURATION,
   METRIC_CLIENT_SENT_MESSAGES,
@@ -8,11 +9,62 @@ import {
 } from './semconv.ts';
 import { SCOPE, SCOPE_VERSION } from './tracer.ts';
 
+/**
+ * One attribute set of the message counters and its running total. The counters are observable:
+ * a message adds to `total` (no SDK call, no attribute hashing on the hot path) and the meter reads
+ * the totals when it collects.
+ */
+export interface MessageTally {
+  readonly attributes: Attributes;
+  total: number;
+  /** The same attributes with `error.type`, by error type (failures are rare). */
+  readonly failed: Map<string, MessageTally>;
+}
+
+/** Tallies per attribute set; bounded (a pathological number of destinations stops adding new ones). */
+const MAX_TALLIES = 2000;
+const sent = new Map<string, MessageTally>();
+const consumed = new Map<string, MessageTally>();
+
+function tally(into: Map<string, MessageTally>, attributes: Attributes): MessageTally {
+  const key = JSON.stringify(attributes);
+  let found = into.get(key);
+  if (found === undefined) {
+    found = { attributes, total: 0, failed: new Map() };
+    if (into.size < MAX_TALLIES) into.set(key, found);
+  }
+  return found;
+}
+
+/** The tally of messages sent with `attributes` (built once per attribute set by the caller). */
+export function sentTally(attributes: Attributes): MessageTally {
+  return tally(sent, attributes);
+}
+
+/** The tally of messages consumed with `attributes`. */
+export function consumedTally(attributes: Attributes): MessageTally {
+  return tally(consumed, attributes);
+}
+
+function failedTally(of: MessageTally, errorType: string): MessageTally {
+  let found = of.failed.get(errorType);
+  if (found === undefined) {
+    found = { attributes: { ...of.attributes, [ATTR_ERROR_TYPE]: errorType }, total: 0, failed: new Map() };
+    of.failed.set(errorType, found);
+  }
+  return found;
+}
+
+function observeAll(result: ObservableResult, tallies: Map<string, MessageTally>): void {
+  for (const t of tallies.values()) {
+    if (t.total > 0) result.observe(t.total, t.attributes);
+    for (const f of t.failed.values()) result.observe(f.total, f.attributes);
+  }
+}
+
 interface Instruments {
   operationDuration: Histogram;
   processDuration: Histogram;
-  sent: Counter;
-  consumed: Counter;
 }
 
 let provider: unknown;
@@ -36,29 +88,41 @@ function get(): Instruments {
         unit: 's',
         advice,
       }),
-      sent: meter.createCounter(METRIC_CLIENT_SENT_MESSAGES, {
+    };
+    meter
+      .createObservableCounter(METRIC_CLIENT_SENT_MESSAGES, {
         description: 'Messages handed to NATS',
         unit: '{message}',
-      }),
-      consumed: meter.createCounter(METRIC_CLIENT_CONSUMED_MESSAGES, {
+      })
+      .addCallback((result) => observeAll(result, sent));
+    meter
+      .createObservableCounter(METRIC_CLIENT_CONSUMED_MESSAGES, {
         description: 'Messages delivered to natsbus, refused ones included',
         unit: '{message}',
-      }),
-    };
+      })
+      .addCallback((result) => observeAll(result, consumed));
   }
   return instruments;
 }
 
-/** Records one publish or request: its duration and one sent message (with `error.type` when it failed). */
-export function recordSent(attributes: Attributes, seconds: number): void {
-  const { operationDuration, sent } = get();
-  operationDuration.record(seconds, attributes);
-  sent.add(1, attributes);
-}
+/** How a metered span records itself when it ends. */
+export type RecordOperation = (
+  counted: MessageTally,
+  seconds: number,
+  errorType: string | undefined,
+  messages: number,
+) => void;
+
+/** Records publishes or requests: their duration, and the messages sent (by `error.type` when failed). */
+export const recordSent: RecordOperation = (counted, seconds, errorType, messages) => {
+  const target = errorType === undefined ? counted : failedTally(counted, errorType);
+  get().operationDuration.record(seconds, target.attributes);
+  target.total += messages;
+};
 
 /** Records the processing of `messages` delivered messages (one, or a batch) that took `seconds`. */
-export function recordProcessed(attributes: Attributes, seconds: number, messages: number): void {
-  const { processDuration, consumed } = get();
-  processDuration.record(seconds, attributes);
-  consumed.add(messages, attributes);
-}
+export const recordProcessed: RecordOperation = (counted, seconds, errorType, messages) => {
+  const target = errorType === undefined ? counted : failedTally(counted, errorType);
+  get().processDuration.record(seconds, target.attributes);
+  target.total += messages;
+};

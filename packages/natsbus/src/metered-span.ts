@@ -8,10 +8,8 @@ import type {
   SpanStatus,
   TimeInput,
 } from '@opentelemetry/api';
+import type { MessageTally, RecordOperation } from './messaging-metrics.ts';
 import { ATTR_ERROR_TYPE } from './semconv.ts';
-
-/** What a metered span reports when it ends: its metric attributes (plus `error.type`) and its duration. */
-export type OnSpanEnd = (attributes: Attributes, seconds: number) => void;
 
 /**
  * A span that also records the messaging metrics when it ends, with the span's duration and the
@@ -20,16 +18,18 @@ export type OnSpanEnd = (attributes: Attributes, seconds: number) => void;
  */
 export class MeteredSpan implements Span {
   readonly #span: Span;
-  readonly #attributes: Attributes;
-  readonly #onEnd: OnSpanEnd;
+  readonly #tally: MessageTally;
+  readonly #record: RecordOperation;
+  readonly #messages: number;
   readonly #start = performance.now();
   #errorType: string | undefined;
   #ended = false;
 
-  constructor(span: Span, attributes: Attributes, onEnd: OnSpanEnd) {
+  constructor(span: Span, tally: MessageTally, record: RecordOperation, messages = 1) {
     this.#span = span;
-    this.#attributes = attributes;
-    this.#onEnd = onEnd;
+    this.#tally = tally;
+    this.#record = record;
+    this.#messages = messages;
   }
 
   /** The real span (what handlers see as the active span). */
@@ -41,10 +41,7 @@ export class MeteredSpan implements Span {
     this.#span.end(endTime);
     if (this.#ended) return;
     this.#ended = true;
-    const seconds = (performance.now() - this.#start) / 1000;
-    const attributes =
-      this.#errorType === undefined ? this.#attributes : { ...this.#attributes, [ATTR_ERROR_TYPE]: this.#errorType };
-    this.#onEnd(attributes, seconds);
+    this.#record(this.#tally, (performance.now() - this.#start) / 1000, this.#errorType, this.#messages);
   }
 
   setAttribute(key: string, value: AttributeValue): this {

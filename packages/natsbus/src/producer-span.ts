@@ -3,7 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { startAttributesObserved } from '@service-runtime/observability';
 import { setEventAttributes } from './event-attributes.ts';
 import { MeteredSpan } from './metered-span.ts';
-import { recordSent } from './messaging-metrics.ts';
+import { recordSent, sentTally } from './messaging-metrics.ts';
 import { ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT } from './semconv.ts';
 import { serverOf } from './server-address.ts';
 import { parseTraceparent } from './trace-context.ts';
@@ -11,8 +11,8 @@ import { getTracer, SpanStarts } from './tracer.ts';
 import type { CloudEvent } from './types.ts';
 
 const starts = {
-  publish: new SpanStarts('send', SpanKind.PRODUCER, 'publish'),
-  request: new SpanStarts('send', SpanKind.PRODUCER, 'request'),
+  publish: new SpanStarts('send', SpanKind.PRODUCER, 'publish', sentTally),
+  request: new SpanStarts('send', SpanKind.PRODUCER, 'request', sentTally),
 };
 
 /**
@@ -43,5 +43,5 @@ export function startProducerSpan(
       if (server.port !== undefined) span.setAttribute(ATTR_SERVER_PORT, server.port);
     }
   }
-  return new MeteredSpan(span, start.metricAttributes(server), recordSent);
+  return new MeteredSpan(span, start.metricTally(server), recordSent);
 }

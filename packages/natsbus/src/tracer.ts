@@ -19,6 +19,7 @@ import {
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
 } from './semconv.ts';
+import type { MessageTally } from './messaging-metrics.ts';
 import type { ServerAddress } from './server-address.ts';
 
 /** Instrumentation scope name of natsbus spans and metrics. */
@@ -58,9 +59,18 @@ export class SpanStart {
   /** `{ kind }`, for when nothing can read start attributes (see {@link startOptions}). */
   readonly kindOnly: Readonly<SpanOptions>;
   readonly #metricBase: Attributes;
-  readonly #metrics = new Map<string, Attributes>();
+  readonly #tallies = new Map<string, MessageTally>();
+  readonly #tallyOf: ((attributes: Attributes) => MessageTally) | undefined;
 
-  constructor(kind: SpanKind, type: OperationType, operation: string, subject: string, template?: string) {
+  constructor(
+    kind: SpanKind,
+    type: OperationType,
+    operation: string,
+    subject: string,
+    template?: string,
+    tallyOf?: (attributes: Attributes) => MessageTally,
+  ) {
+    this.#tallyOf = tallyOf;
     const destination: Attributes =
       template === undefined
         ? { [ATTR_MESSAGING_DESTINATION_NAME]: subject }
@@ -94,22 +104,23 @@ export class SpanStart {
     return observed ? this.options : this.kindOnly;
   }
 
-  /** The metric attributes for spans on `server` (and consumer `group`), built once per pair. */
-  metricAttributes(server: ServerAddress | undefined, group?: string): Attributes {
+  /** The metric tally for spans on `server` (and consumer `group`), found once per pair. */
+  metricTally(server: ServerAddress | undefined, group?: string): MessageTally {
     const key = group === undefined ? (server?.key ?? '') : `${server?.key ?? ''}|${group}`;
-    let attributes = this.#metrics.get(key);
-    if (attributes === undefined) {
-      attributes = { ...this.#metricBase };
+    let tally = this.#tallies.get(key);
+    if (tally === undefined) {
+      const attributes: Attributes = { ...this.#metricBase };
       if (group !== undefined) attributes[ATTR_MESSAGING_CONSUMER_GROUP_NAME] = group;
       if (server !== undefined) {
         attributes[ATTR_SERVER_ADDRESS] = server.address;
         if (server.port !== undefined) attributes[ATTR_SERVER_PORT] = server.port;
       }
       Object.freeze(attributes);
-      if (this.#metrics.size >= 100) this.#metrics.clear();
-      this.#metrics.set(key, attributes);
+      tally = this.#tallyOf === undefined ? { attributes, total: 0, failed: new Map() } : this.#tallyOf(attributes);
+      if (this.#tallies.size >= 100) this.#tallies.clear();
+      this.#tallies.set(key, tally);
     }
-    return attributes;
+    return tally;
   }
 }
 
@@ -126,11 +137,19 @@ export class SpanStarts {
   readonly #operation: string;
   readonly #kind: SpanKind;
   readonly #starts = new Map<string, SpanStart>();
+  readonly #tallyOf: ((attributes: Attributes) => MessageTally) | undefined;
 
-  constructor(type: OperationType, kind: SpanKind, operation: string = type === 'send' ? 'publish' : 'process') {
+  /** `tallyOf` finds the metric tally of an attribute set (spans without metrics leave it out). */
+  constructor(
+    type: OperationType,
+    kind: SpanKind,
+    operation: string = type === 'send' ? 'publish' : 'process',
+    tallyOf?: (attributes: Attributes) => MessageTally,
+  ) {
     this.#type = type;
     this.#kind = kind;
     this.#operation = operation;
+    this.#tallyOf = tallyOf;
   }
 
   /** The start of a span on `subject`, named by `template` (a wildcard subscription) when given. */
@@ -138,7 +157,7 @@ export class SpanStarts {
     const key = template === undefined ? subject : `${template} ${subject}`;
     let start = this.#starts.get(key);
     if (start === undefined) {
-      start = new SpanStart(this.#kind, this.#type, this.#operation, subject, template);
+      start = new SpanStart(this.#kind, this.#type, this.#operation, subject, template, this.#tallyOf);
       if (this.#starts.size >= 10_000) this.#starts.clear();
       this.#starts.set(key, start);
     }
