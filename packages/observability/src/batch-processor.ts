@@ -1,5 +1,5 @@
-import { TraceFlags, type Context } from '@opentelemetry/api';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { context, ROOT_CONTEXT, TraceFlags, type Context } from '@opentelemetry/api';
+import { ExportResultCode, suppressTracing, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { OtlpExportError } from './errors.ts';
 import { type EncodedSpan, encodeSpan } from './otlp-span-encoder.ts';
@@ -16,6 +16,8 @@ export interface BatchSettings {
 // Exporters cut their own request at exportTimeoutMs; this later backstop only catches one that never
 // calls back, so it never fires first and starts a second export while the first is still in flight.
 const BACKSTOP_GRACE_MS = 1000;
+// What an exporter does (an HTTP or gRPC call) is never traced itself, as in the SDK's processors.
+const UNTRACED = suppressTracing(ROOT_CONTEXT);
 
 /** An exporter that also takes spans encoded when they ended ({@link encodeSpan}). */
 export interface EncodedSpanExporter extends SpanExporter {
@@ -128,10 +130,12 @@ export class BoundedBatchSpanProcessor implements SpanProcessor {
       );
       timer.unref();
       try {
-        this.exporter.export(batch as ReadableSpan[], (result) => {
-          clearTimeout(timer);
-          resolve(result);
-        });
+        context.with(UNTRACED, () =>
+          this.exporter.export(batch as ReadableSpan[], (result) => {
+            clearTimeout(timer);
+            resolve(result);
+          }),
+        );
       } catch (error) {
         clearTimeout(timer);
         resolve({ code: ExportResultCode.FAILED, error: error as Error });

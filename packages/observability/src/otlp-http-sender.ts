@@ -1,5 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
 
 /** Where and how an {@link OtlpHttpSender} posts. */
 export interface OtlpHttpSenderOptions {
@@ -23,6 +25,9 @@ const MAX_BODY_BYTES = 64 * 1024;
 const EXCERPT_CHARS = 160;
 const USER_AGENT = 'service-runtime-otlp/0.1.0';
 const RESET_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE']);
+// Export requests are never traced: with instrumentation-http active, each export would otherwise
+// make a span (its url.full quoting the endpoint's query), exported by the next export, and so on.
+const UNTRACED = suppressTracing(ROOT_CONTEXT);
 
 /**
  * POSTs one OTLP/HTTP body at a time. A second post while one is in flight fails at once as
@@ -65,16 +70,19 @@ export class OtlpHttpSender {
       const attempt = (mayRetry: boolean) => {
         let current: http.ClientRequest;
         try {
-          current = (this.target.protocol === 'https:' ? https : http).request(this.target, {
-            method: 'POST',
-            agent: this.agent,
-            headers: {
-              ...this.options.headers,
-              'content-type': this.options.contentType,
-              'content-length': body.byteLength,
-              'user-agent': USER_AGENT,
-            },
-          });
+          const transport = this.target.protocol === 'https:' ? https : http;
+          current = context.with(UNTRACED, () =>
+            transport.request(this.target, {
+              method: 'POST',
+              agent: this.agent,
+              headers: {
+                ...this.options.headers,
+                'content-type': this.options.contentType,
+                'content-length': body.byteLength,
+                'user-agent': USER_AGENT,
+              },
+            }),
+          );
         } catch (error) {
           // Invalid header names or values throw here; the code names the problem, never the value.
           finish({ ok: false, errorType: codeOf(error) });
@@ -88,7 +96,7 @@ export class OtlpHttpSender {
           // A kept-alive socket the collector closed just as it was reused (Node's documented race):
           // one more try on a fresh connection, within the same deadline.
           if (mayRetry && !answered && !settled && current.reusedSocket && RESET_CODES.has(code)) {
-            attempt(true);
+            attempt(false);
             return;
           }
           finish({ ok: false, errorType: code });
