@@ -1,17 +1,21 @@
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers/observed-process.ts';
 
 // `npm run demo` on a machine without nats-server: the demo must go through scripts/ensure-nats-server
-// (the same script as `npm test`'s pretest), not fail with its own message. As root the script would
-// install Debian's package, so the demo runs as an unprivileged user here: the script then prints the
-// install command and the demo stops before starting anything.
-const PATH_WITHOUT_NATS = [dirname(process.execPath), ...(process.env['PATH'] ?? '').split(delimiter)]
-  .filter((dir) => dir !== '' && !existsSync(join(dir, 'nats-server')))
-  .join(delimiter);
-const NOBODY = 65534;
+// (the same script as `npm test`'s pretest), not fail with its own message. The demo runs with a PATH
+// holding only node, bash and id: no nats-server, and no apt-get, so even as root the script cannot
+// install and prints the install command, and the demo stops before starting anything.
+const toolsDir = mkdtempSync(join(tmpdir(), 'demo-path-'));
+for (const tool of ['bash', 'id']) {
+  const found = spawnSync('bash', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
+  symlinkSync(found, join(toolsDir, tool));
+}
+const MINIMAL_PATH = [dirname(process.execPath), toolsDir].join(delimiter);
+afterAll(() => rmSync(toolsDir, { recursive: true, force: true }));
 
 function runDemo(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const inherited = Object.fromEntries(
@@ -20,12 +24,7 @@ function runDemo(env: Record<string, string>): Promise<{ code: number | null; st
   const child = spawn(
     process.execPath,
     ['--conditions=source', '--disable-warning=ExperimentalWarning', 'examples/mesh-demo/src/main.ts'],
-    {
-      cwd: repoRoot,
-      env: { ...inherited, PATH: PATH_WITHOUT_NATS, ...env },
-      stdio: 'pipe',
-      ...(process.getuid?.() === 0 ? { uid: NOBODY, gid: NOBODY } : {}),
-    },
+    { cwd: repoRoot, env: { ...inherited, PATH: MINIMAL_PATH, ...env }, stdio: 'pipe' },
   );
   let stdout = '';
   let stderr = '';
@@ -46,8 +45,9 @@ describe('npm run demo without nats-server', () => {
 
   it('does not ask for nats-server when NATS_URL names a running server', async () => {
     // A port nothing listens on: the demo gets past the nats-server check and fails only at connecting.
-    const { stdout, stderr } = await runDemo({ NATS_URL: 'nats://127.0.0.1:1' });
+    const { code, stdout, stderr } = await runDemo({ NATS_URL: 'nats://127.0.0.1:1' });
     expect(stderr).not.toContain('ensure-nats-server');
     expect(stdout).toContain('starting the mesh');
+    expect(code).not.toBe(0);
   }, 60_000);
 });

@@ -54,7 +54,13 @@ export async function startMesh(options: MeshOptions = {}): Promise<Mesh> {
   let nats: NatsServer | undefined;
   let receiver: OtlpReceiver | undefined;
 
+  // Whatever ends this process (a crash included), the services it started end with it.
+  const killLeftovers = () => {
+    for (const { child } of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', killLeftovers);
   const stop = once(async () => {
+    process.off('exit', killLeftovers);
     for (const service of [...started].reverse()) await stopProcess(service.child);
     for (const service of started) service.log.end();
     await nats?.close();
