@@ -78,33 +78,42 @@ export function createHttpClient(options: HttpClientOptions = {}): TracedFetch {
       body: request.body === null ? null : init?.body != null ? resendableBody(init.body) : UNSENDABLE,
     };
     // The caller's request goes out first (its body is read once); later hops are built from `hop`.
-    let response = await send(settings, parent, hop, 0, new Request(request, { redirect: 'manual' }));
-    for (let count = 1; mode !== 'manual' && isRedirect(response); count++) {
-      if (mode === 'error') throw new TypeError('fetch failed: unexpected redirect');
-      if (count > MAX_REDIRECTS) throw new TypeError(`fetch failed: more than ${MAX_REDIRECTS} redirects`);
-      hop = nextHop(hop, response);
+    let next: Request = new Request(request, { redirect: 'manual' });
+    for (let count = 0; ; count++) {
+      const current = hop;
+      // Decided while the hop's span is open, so a redirect that ends the call fails that span.
+      const { response, following } = await send(settings, parent, current, count, next, (answer) => {
+        if (mode === 'manual' || !isRedirect(answer)) return undefined;
+        if (mode === 'error') throw new TypeError('fetch failed: unexpected redirect');
+        if (count >= MAX_REDIRECTS) throw new TypeError(`fetch failed: more than ${MAX_REDIRECTS} redirects`);
+        return nextHop(current, answer);
+      });
+      if (following === undefined) return response;
       await response.body?.cancel();
-      const next = new Request(hop.url, {
+      hop = following;
+      next = new Request(hop.url, {
         method: hop.method,
         headers: hop.headers,
         body: hop.body as RequestBody | null,
         redirect: 'manual',
         signal: request.signal,
       });
-      response = await send(settings, parent, hop, count, next);
     }
-    return response;
   };
 }
 
-/** One request on the wire: its span, its trace headers (trusted hosts only), its duration. */
+/**
+ * One request on the wire: its span, its trace headers (trusted hosts only), its duration. `follow`
+ * names the redirect to follow, or throws when the answer ends the call (its span then fails too).
+ */
 async function send(
   settings: ClientSettings,
   parent: Context,
   hop: Hop,
   resendCount: number,
   request: Request,
-): Promise<Response> {
+  follow: (response: Response) => Hop | undefined,
+): Promise<{ response: Response; following: Hop | undefined }> {
   const url = hop.url;
   const method = recordedMethod(hop.method, settings.knownMethods);
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
@@ -120,13 +129,15 @@ async function send(
   for (const name of TRACE_HEADERS) request.headers.delete(name);
   if (settings.isTrusted(url)) propagation.inject(trace.setSpan(parent, span), request.headers, headerSetter);
   const start = performance.now();
+  let response: Response | undefined;
   try {
-    const response = await context.with(parent.setValue(SUPPRESS_TRACING_KEY, true), () => settings.fetchImpl(request));
+    response = await context.with(parent.setValue(SUPPRESS_TRACING_KEY, true), () => settings.fetchImpl(request));
     metric[ATTR_HTTP_RESPONSE_STATUS_CODE] = response.status;
     span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, response.status);
     if (response.status >= 400) markFailed(span, metric, String(response.status));
-    return response;
+    return { response, following: follow(response) };
   } catch (error) {
+    response?.body?.cancel().catch(() => undefined);
     recordError(span, error);
     metric[ATTR_ERROR_TYPE] = (error as Error)?.name ?? 'Error';
     throw error;

@@ -44,7 +44,8 @@ export function isRedirect(response: Response): boolean {
 /**
  * The request a redirect answer leads to, by the fetch standard's rules: 303 (and 301/302 after a
  * POST) become a bodiless GET; 307/308 resend method and body; a hop to another origin drops
- * `authorization`, `proxy-authorization` and `cookie`, for this and every later hop.
+ * `authorization`, `proxy-authorization` and `cookie`, for this and every later hop. Throws, never
+ * quoting the location, when it cannot be followed.
  */
 export function nextHop(hop: Hop, response: Response): Hop {
   let url: URL;
@@ -55,6 +56,10 @@ export function nextHop(hop: Hop, response: Response): Hop {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new TypeError('fetch failed: redirect to a URL that is not http(s)');
+  }
+  // fetch cannot send userinfo, and its own error would quote the whole location: refused here, unquoted.
+  if (url.username !== '' || url.password !== '') {
+    throw new TypeError('fetch failed: redirect to a URL with credentials');
   }
   const headers = new Headers(hop.headers);
   let { method, body } = hop;

@@ -3,7 +3,7 @@
 // or credentials; trust is decided again for every hop.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Attributes, context, propagation, SpanKind } from '@opentelemetry/api';
+import { type Attributes, context, propagation, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { AlwaysOnSampler, type Sampler } from '@opentelemetry/sdk-trace';
 import { withSpan } from '@service-runtime/observability';
 import { setupTestTelemetry, type TestTelemetry } from '@service-runtime/observability/testing';
@@ -169,13 +169,37 @@ describe('traced fetch redirects', () => {
     expect(received).toHaveLength(1);
   });
 
-  it('stops after 20 redirects; redirect: manual hands the 3xx back', async () => {
+  it('stops a redirect loop after 20 redirects, failing the last hop; redirect: manual hands the 3xx back', async () => {
     await expect(fetchTraced()(`${trustedUrl}/loop`)).rejects.toThrow(/more than 20 redirects/);
     expect(received).toHaveLength(21);
+    // The conventions: a 3xx is not an error, unless following it hits the redirect limit.
+    const loop = clientSpans();
+    expect(loop).toHaveLength(21);
+    expect(loop.slice(0, 20).every((span) => span.status.code === SpanStatusCode.UNSET)).toBe(true);
+    expect(loop[20]?.status.code).toBe(SpanStatusCode.ERROR);
+    expect(loop[20]?.attributes).toMatchObject({ 'error.type': 'TypeError', 'http.request.resend_count': 20 });
     received.length = 0;
     const manual = await fetchTraced()(trustedUrl + redirect(302, `${untrustedUrl}/landing`), { redirect: 'manual' });
     expect(manual.status).toBe(302);
     expect(received).toHaveLength(1);
+  });
+
+  it('refuses a redirect to a URL with credentials without quoting it, and fails its span', async () => {
+    const withCredentials = `${untrustedUrl.replace('//', '//mallory:pw-secret@')}/landing`;
+    const call = callWithCredentials(redirect(302, withCredentials));
+    await expect(call).rejects.toThrow(/redirect to a URL with credentials$/);
+    await expect(call).rejects.not.toThrow(/pw-secret|mallory/);
+    expect(received.map((r) => r.host)).toEqual(['trusted']);
+    const [span] = clientSpans();
+    expect(span?.status.code).toBe(SpanStatusCode.ERROR);
+    expect(JSON.stringify([span?.attributes, span?.events, span?.status])).not.toMatch(/pw-secret|mallory/);
+  });
+
+  it('redirect: error fails the call and the span of the hop that answered with a redirect', async () => {
+    const call = fetchTraced()(trustedUrl + redirect(302, '/landing'), { redirect: 'error' });
+    await expect(call).rejects.toThrow(/unexpected redirect/);
+    expect(received).toHaveLength(1);
+    expect(clientSpans().map((span) => span.status.code)).toEqual([SpanStatusCode.ERROR]);
   });
 
   it('records http.client.request.duration per request, and an unknown method as _OTHER named HTTP', async () => {
