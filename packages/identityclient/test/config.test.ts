@@ -114,13 +114,19 @@ describe('configuration: env over options over defaults', () => {
     stub.reply(() => ({ body: { active: false } }));
     const identity = createIdentityClient({ ...base, introspectionUrl: stub.url, newTokenLimit: { burst: 100 } });
     const before = stub.requests.length;
-    await identity.introspect('a');
-    await identity.introspect('b');
-    await expect(identity.introspect('a')).rejects.toMatchObject({ reason: 'throttled' });
+    // every lookup below takes its slot synchronously, in one tick: no refill in between
+    const outcomes = await Promise.allSettled(['a', 'b', 'c', 'd', 'e'].map((token) => identity.introspect(token)));
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled', ...Array(3).fill('rejected')]);
+    expect((outcomes[2] as PromiseRejectedResult).reason).toMatchObject({ reason: 'throttled' });
     expect(stub.requests.length - before).toBe(2);
 
     vi.stubEnv('IDENTITY_NEW_TOKEN_LIMIT_ENABLED', 'false');
     const unlimited = createIdentityClient({ ...base, introspectionUrl: stub.url });
-    for (const token of ['a', 'b', 'c', 'd']) expect(await unlimited.introspect(token)).toEqual({ active: false });
+    const calls = stub.requests.length;
+    for (const token of ['a', 'b', 'a']) expect(await unlimited.introspect(token)).toEqual({ active: false });
+    // one negative entry: 'b' evicted 'a', so 'a' is asked again
+    expect(stub.requests.length - calls).toBe(3);
+    expect(await unlimited.introspect('a')).toEqual({ active: false });
+    expect(stub.requests.length - calls).toBe(3);
   });
 });
