@@ -62,8 +62,10 @@ function runValidator(validate: Validator, event: DecodedMessage['event']): void
   try {
     verdict = validate(event.data, event);
   } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
-    throw new InvalidMessageError('validation_failed', `data rejected by validate: ${detail}`, { cause: error });
+    // A validator's message often quotes the value it refused: it stays in `cause`, never in the
+    // message that reaches logs, spans and dead-letter details.
+    const kind = error instanceof Error ? error.name : typeof error;
+    throw new InvalidMessageError('validation_failed', `data rejected by validate (${kind})`, { cause: error });
   }
   if (verdict === false) throw new InvalidMessageError('validation_failed', 'data rejected by validate');
 }

@@ -330,13 +330,22 @@ describe('PublishOptions.headers', () => {
   });
 });
 
+/** Runs `run` with the process logger's warn lines captured into `lines`. */
+async function withWarnings(run: (lines: string[]) => Promise<void>): Promise<void> {
+  const lines: string[] = [];
+  const previous = getLogger();
+  vi.stubEnv('LOG_LEVEL', 'warn');
+  setLogger(createLogger({ level: 'warn', destination: { write: (line: string) => void lines.push(line) } }));
+  try {
+    await run(lines);
+  } finally {
+    setLogger(previous);
+  }
+}
+
 describe('refusals name the problem, never quote the payload', () => {
   it('an unsupported specversion value appears in no detail header, span status, exception or log line', async () => {
-    const lines: string[] = [];
-    const previous = getLogger();
-    vi.stubEnv('LOG_LEVEL', 'warn');
-    setLogger(createLogger({ level: 'warn', destination: { write: (line: string) => void lines.push(line) } }));
-    try {
+    await withWarnings(async (lines) => {
       const bus = await fx.bus();
       const subject = uniqueSubject('spec');
       const dlq = uniqueSubject('dlq');
@@ -364,9 +373,33 @@ describe('refusals name the problem, never quote the payload', () => {
       for (const text of told) expect(text).not.toContain(marker);
       expect(dead[0]!.headers!.get('Natsbus-Dead-Letter-Detail')).toMatch(/specversion/);
       expect(dead[0]!.headers!.get('Natsbus-Dead-Letter-Reason')).toBe('unsupported_specversion');
-    } finally {
-      setLogger(previous);
-    }
+    });
+  });
+
+  it('a validator error that quotes the data reaches no detail header, span status or log line', async () => {
+    await withWarnings(async (lines) => {
+      const bus = await fx.bus();
+      const subject = uniqueSubject('validate');
+      const dlq = uniqueSubject('dlq');
+      const dead = await wireOf(bus, dlq);
+      bus.subscribe(subject, () => undefined, {
+        deadLetterSubject: dlq,
+        validate: (data) => {
+          throw new TypeError(`unknown sku ${(data as { sku: string }).sku}`);
+        },
+      });
+      await bus.flush();
+      await bus.publish(subject, { type: 't', data: { sku: 'SECRET-SKU-77' } });
+      await waitFor(() => dead.length === 1 && lines.some((l) => l.includes('refused')));
+      const failed = await waitFor(() =>
+        spansNamed(fx.telemetry, `process ${subject}`).find((s) => s.status.code === SpanStatusCode.ERROR),
+      );
+      const detail = dead[0]!.headers!.get('Natsbus-Dead-Letter-Detail');
+      expect(detail).toBe('data rejected by validate (TypeError)');
+      for (const text of [detail, failed.status.message ?? '', JSON.stringify(failed.events), ...lines]) {
+        expect(text).not.toContain('SECRET-SKU-77');
+      }
+    });
   });
 
   it('publish refuses an unsupported specversion without quoting it', async () => {
