@@ -185,8 +185,14 @@ function resolveOtlp(
     readEnum(`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`, PROTOCOLS, 'http/protobuf', env) ??
     readEnum('OTEL_EXPORTER_OTLP_PROTOCOL', PROTOCOLS, 'http/protobuf', env) ??
     'http/protobuf';
-  const defaultBase = options.otlpEndpoint ?? (protocol === 'grpc' ? 'http://localhost:4317' : 'http://localhost:4318');
+  const builtInBase = protocol === 'grpc' ? 'http://localhost:4317' : 'http://localhost:4318';
   const appendPath = (base: string) => (protocol === 'grpc' ? base : `${base.replace(/\/+$/, '')}/${path}`);
+  // A mistyped option is a warning and the built-in default, never a crash quoting the URL (and its password).
+  const optionBase = options.otlpEndpoint;
+  const defaultBase =
+    optionBase !== undefined && isHttpUrl(optionBase, 'The otlpEndpoint option', builtInBase)
+      ? optionBase
+      : builtInBase;
   let url = appendPath(defaultBase);
   const signalUrl = readString(`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`, env);
   const baseUrl = readString('OTEL_EXPORTER_OTLP_ENDPOINT', env);

@@ -18,6 +18,13 @@ afterEach(() => {
 const env = (vars: Record<string, string>): NodeJS.ProcessEnv => ({ ...vars });
 
 describe('precedence: environment over options over defaults', () => {
+  it('falls back to the built-in endpoint, with a warning that does not quote it, when the otlpEndpoint option is not a URL', () => {
+    const config = resolveConfig({ otlpEndpoint: 'http://user:pw-secret@collector host:4318' }, env({}));
+    expect(config.otlp.url).toBe('http://localhost:4318/v1/traces');
+    expect(config.metricsOtlp.url).toBe('http://localhost:4318/v1/metrics');
+    expect(warnings).toEqual(['The otlpEndpoint option is not an http(s) URL; using http://localhost:4318/']);
+  });
+
   it('takes built-in defaults with no options and no environment', () => {
     const config = resolveConfig({}, env({}));
     expect(config.serviceName).toBe('unknown_service:node');

@@ -89,6 +89,24 @@ describe('credentials in OTEL_* settings', () => {
     expect(text).not.toContain(Buffer.from('user:s3cr3t-pass').toString('base64'));
   });
 
+  it('a mistyped otlpEndpoint option: the service starts on the default endpoint, the URL is never quoted', async () => {
+    const { output, destination } = capture();
+    const start = () =>
+      initObservability({
+        handleSignals: false,
+        shutdownTimeoutMs: 200,
+        tracesExporter: 'otlp',
+        otlpEndpoint: 'http://user:s3cr3t-pass@collector host:4318',
+        logger: { destination },
+      });
+    expect(start).not.toThrow();
+    obs = start();
+    await obs.shutdown();
+    const text = output.join('');
+    expect(text).toContain('The otlpEndpoint option is not an http(s) URL; using http://localhost:4318/');
+    for (const secret of SECRETS) expect(text).not.toContain(secret);
+  });
+
   it('metric export failures are counted, logged once per interval and redacted, never as the SDK stack', async () => {
     const port = await startRefusingCollector();
     process.env['OTEL_TRACES_EXPORTER'] = 'none';
