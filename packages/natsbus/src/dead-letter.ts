@@ -112,7 +112,7 @@ export async function publishDeadLetter(
 }
 
 /**
- * The PRODUCER span `send {target}` of a dead-letter copy, a child of the failed CONSUMER span (a
+ * The PRODUCER span `publish {target}` of a dead-letter copy, a child of the failed CONSUMER span (a
  * new root when there is none), so the trace shows where the message went.
  */
 function startDeadLetterSpan(
