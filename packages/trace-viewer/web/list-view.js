@@ -53,7 +53,7 @@ export async function showList(app, live) {
       el('option', { value: '' }, 'all services'),
       ...body.services.map((s) => el('option', { value: s, selected: s === wanted }, s)),
     );
-    count.textContent = `${body.traces.length} traces · ${body.stats.evictedTraces} evicted`;
+    count.textContent = `${body.traces.length} traces · ${body.stats.evictedTraces} evicted · ${body.stats.untracedLogs} log lines without a trace`;
     table.replaceChildren(
       ...(body.traces.length
         ? body.traces.map(traceRow)
