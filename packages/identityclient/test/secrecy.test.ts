@@ -133,4 +133,23 @@ describe('nothing secret in spans, logs, errors or responses', () => {
     expect(await count('empty')).toBe(before.empty + 2);
     expect(lines.join('\n')).not.toContain(TOKEN);
   });
+
+  it('warns about throttling once for a burst of refusals, never naming a token', async () => {
+    stub.reply(() => ({ body: { active: false } }));
+    const { logger, lines } = capturedLogger();
+    const identity = createIdentityClient({
+      introspectionUrl: stub.url,
+      clientId: 'c',
+      clientSecret: 's',
+      logger,
+      newTokenLimit: { ratePerSecond: 1, burst: 1, maxConcurrent: 1 },
+    });
+    const tokens = Array.from({ length: 50 }, (_, i) => `${TOKEN}-${i}`);
+    const outcomes = await Promise.allSettled(tokens.map((token) => identity.introspect(token)));
+    expect(outcomes.filter((outcome) => outcome.status === 'rejected')).toHaveLength(49);
+    const warnings = lines.filter((line) => line.includes('new-token limit'));
+    expect(warnings).toHaveLength(1);
+    expect(JSON.parse(warnings[0]!)).toMatchObject({ level: 'warn', refused: 1, limit: 'concurrency' });
+    expect(lines.join('\n')).not.toContain(TOKEN);
+  });
 });
