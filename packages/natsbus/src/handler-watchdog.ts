@@ -7,6 +7,11 @@ import { HandlerTimeoutError } from './errors.ts';
  */
 export class HandlerWatchdog {
   readonly #timeoutMs: number;
+
+  /** The bound every watched handler gets. */
+  get timeoutMs(): number {
+    return this.#timeoutMs;
+  }
   readonly #inFlight = new Set<{ started: number; expire: () => void }>();
   #timer: NodeJS.Timeout | undefined;
 

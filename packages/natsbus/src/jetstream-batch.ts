@@ -1,4 +1,5 @@
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { context } from '@opentelemetry/api';
 import { recordError } from '@service-runtime/observability';
 import { startBatchSpan } from './batch-span.ts';
@@ -6,9 +7,9 @@ import { countHandlerFailure } from './bus-metrics.ts';
 import { busLogger } from './handler-context.ts';
 import type { HandlerWatchdog } from './handler-watchdog.ts';
 import type { DecodedMessage, RawMessage, TrackedSubscription } from './internal-types.ts';
-import { giveUp, rawFromJs, settle, settleFailed, type SettleSettings } from './jetstream-settle.ts';
+import { giveUp, handBack, rawFromJs, settle, settleFailed, type SettleSettings } from './jetstream-settle.ts';
 import type { MessageProcessor } from './message-processor.ts';
-import type { BatchContext, BatchHandler, ConsumerSpec } from './types.ts';
+import type { BatchContext, BatchHandler, ConsumerSpec, DrainOptions } from './types.ts';
 
 /** Batch loop settings. */
 export interface BatchSettings {
@@ -31,8 +32,9 @@ export interface BatchSettings {
 export function runBatchConsumer(settings: BatchSettings): TrackedSubscription {
   let stopped = false;
   let handled = 0;
-  let running = 0;
+  let inHand: { msgs: JsMsg[]; abandoned: boolean } | undefined;
   let current: { stop(): void } | undefined;
+  let cut = false;
   const loop = (async () => {
     while (!stopped) {
       try {
@@ -41,15 +43,20 @@ export function runBatchConsumer(settings: BatchSettings): TrackedSubscription {
           expires: settings.maxWaitMs,
         });
         current = fetched;
+        if (cut) fetched.stop();
         const msgs: JsMsg[] = [];
         for await (const msg of fetched) msgs.push(msg);
         current = undefined;
-        if (msgs.length > 0) {
-          running = msgs.length;
-          await handleBatch(settings, msgs);
-          handled += msgs.length;
-          running = 0;
+        if (msgs.length === 0) continue;
+        if (stopped) {
+          msgs.forEach(handBack); // fetched while draining: another instance takes them now
+          continue;
         }
+        const batch = { msgs, abandoned: false };
+        inHand = batch;
+        await handleBatch(settings, msgs, batch);
+        handled += msgs.length;
+        inHand = undefined;
       } catch (error) {
         if (stopped) break;
         busLogger().warn({ err: error }, 'natsbus batch fetch failed; retrying');
@@ -63,16 +70,35 @@ export function runBatchConsumer(settings: BatchSettings): TrackedSubscription {
       current?.stop();
       settings.watchdog.stop();
     },
-    async drain() {
+    async drain(options: DrainOptions = {}) {
+      // no new fetch; what the server sent for the fetch under way before answering a flush has
+      // arrived by then and is handed back, then the fetch is stopped; a batch in hand gets the
+      // bound, then is handed back
       stopped = true;
-      await loop;
+      const timeoutMs = options.timeoutMs ?? settings.watchdog.timeoutMs;
+      const done = settings.settle.nc
+        .flush()
+        .catch(() => undefined)
+        .then(() => {
+          cut = true;
+          current?.stop();
+          return loop;
+        })
+        .then(() => true);
+      if (!(await Promise.race([done, sleep(timeoutMs, false, { ref: false })]))) {
+        const batch = inHand;
+        if (batch !== undefined) {
+          batch.abandoned = true;
+          batch.msgs.forEach(handBack);
+        }
+      }
       settings.watchdog.stop();
     },
     status() {
       return {
         kind: 'jetstream',
         name: settings.spec.durable,
-        running,
+        running: inHand?.msgs.length ?? 0,
         pending: 0,
         pendingBytes: 0,
         handled,
@@ -82,7 +108,7 @@ export function runBatchConsumer(settings: BatchSettings): TrackedSubscription {
   };
 }
 
-async function handleBatch(settings: BatchSettings, msgs: JsMsg[]): Promise<void> {
+async function handleBatch(settings: BatchSettings, msgs: JsMsg[], batch: { abandoned: boolean }): Promise<void> {
   const good: { msg: JsMsg; raw: RawMessage; decoded: DecodedMessage }[] = [];
   for (const msg of msgs) {
     const raw = rawFromJs(msg, settings.spec.stream);
@@ -130,6 +156,7 @@ async function handleBatch(settings: BatchSettings, msgs: JsMsg[]): Promise<void
     error === undefined
       ? ({ ok: true } as const)
       : ({ ok: false, reason: 'handler_error', error, retryable: true } as const);
+  if (batch.abandoned) return; // handed back at the end of a drain
   for (const { msg, raw } of good) {
     await settle(msg, raw, outcome, settings.settle).catch(settleFailed(msg));
   }

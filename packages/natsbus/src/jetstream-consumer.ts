@@ -1,7 +1,7 @@
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { busLogger } from './handler-context.ts';
-import { giveUp, rawFromJs, settle, settleFailed, type SettleSettings } from './jetstream-settle.ts';
+import { giveUp, handBack, rawFromJs, settle, settleFailed, type SettleSettings } from './jetstream-settle.ts';
 import type { MessageProcessor } from './message-processor.ts';
 import type { ConsumerSpec, DrainOptions } from './types.ts';
 import type { RawMessage, TrackedSubscription } from './internal-types.ts';
@@ -52,6 +52,7 @@ export function runConsumer(
   let averageMs: number | undefined;
   let handled = 0;
   let current: { stop(): void } | undefined;
+  let cut = false;
   let wake: (() => void) | undefined;
   let idle: (() => void) | undefined;
 
@@ -115,10 +116,11 @@ export function runConsumer(
       try {
         const batch = await consumer.fetch({ max_messages: want, expires: PULL_EXPIRES_MS });
         current = batch;
+        if (cut) batch.stop(); // the drain stopped pulls while this one was being sent
         for await (const msg of batch) {
           const held: Held = { msg, raw: rawFromJs(msg, spec.stream), settled: false };
           if (stopping) {
-            handBack(held);
+            handBackOnce(held);
             continue;
           }
           waiting.push(held);
@@ -138,7 +140,7 @@ export function runConsumer(
   const stop = (): void => {
     stopping = true;
     wake?.();
-    for (const held of waiting.splice(0)) handBack(held);
+    for (const held of waiting.splice(0)) handBackOnce(held);
   };
 
   return {
@@ -150,18 +152,27 @@ export function runConsumer(
     },
     async drain(options: DrainOptions = {}) {
       stop();
-      // Unsubscribing from a pull under way would lose what the server already sent (it stays
-      // ack-pending until the ack wait): the pull is left to end, fulfilled or expired, and what
-      // arrives is handed back, up to the same bound as the running handlers.
+      // Unsubscribing from a pull under way loses what the server already sent (it would stay
+      // ack-pending until the ack wait): what it sent before answering a flush has arrived by then
+      // and is handed back; only then is the pull stopped.
       const timeoutMs = options.timeoutMs ?? flow.timeoutMs;
       const handlersDone = running.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => (idle = resolve));
-      const finished = Promise.all([handlersDone, loop.catch(() => undefined)]).then(() => true);
+      const pullDone = settings.nc
+        .flush()
+        .catch(() => undefined)
+        .then(() => {
+          cut = true;
+          current?.stop();
+          return loop.catch(() => undefined);
+        });
+      const finished = Promise.all([handlersDone, pullDone]).then(() => true);
       if (!(await Promise.race([finished, sleep(timeoutMs, false, { ref: false })]))) {
         busLogger().warn(
           { durable: spec.durable, running: running.size, timeout_ms: timeoutMs },
           'natsbus handlers still running at the end of the drain; their messages are handed back',
         );
-        for (const held of running) handBack(held);
+        for (const held of running) handBackOnce(held);
+        cut = true;
         current?.stop();
         await loop.catch(() => undefined);
       }
@@ -184,13 +195,9 @@ export function runConsumer(
   };
 }
 
-/** Naks at once (no delay): another instance can take the message now instead of after the ack wait. */
-function handBack(held: Held): void {
+/** Hands a held message back (once: a late handler result is then not settled again). */
+function handBackOnce(held: Held): void {
   if (held.settled) return;
   held.settled = true;
-  try {
-    held.msg.nak();
-  } catch (error) {
-    settleFailed(held.msg)(error);
-  }
+  handBack(held.msg);
 }

@@ -32,6 +32,18 @@ export function settleFailed(msg: JsMsg): (error: unknown) => void {
   return (error) => busLogger().error({ err: error, seq: msg.seq }, 'natsbus could not settle a message');
 }
 
+/**
+ * Naks at once (no delay): a message pulled but not handled (a drain, a handler past its bound) goes
+ * to another instance now rather than after the ack wait.
+ */
+export function handBack(msg: JsMsg): void {
+  try {
+    msg.nak();
+  } catch (error) {
+    settleFailed(msg)(error);
+  }
+}
+
 /** Nak delay for the `deliveryCount`th delivery (the last entry repeats). */
 export function backoffFor(backoffMs: number[], deliveryCount: number): number {
   return backoffMs[Math.min(deliveryCount - 1, backoffMs.length - 1)] ?? 0;

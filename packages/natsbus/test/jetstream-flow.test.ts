@@ -130,6 +130,32 @@ describe('JetStream consumption never redelivers what did not fail', () => {
       expect(new Set(seen)).toEqual(new Set(ids));
     },
   );
+
+  it(
+    'batch drain: a hanging batch handler is bounded and its batch handed back at once',
+    { timeout: 30_000 },
+    async () => {
+      const { bus, stream: name, ids } = await stream(6);
+      let batches = 0;
+      const sub = await bus.consumeBatch(
+        { stream: name, durable: 'batched' },
+        () => {
+          batches++;
+          return new Promise(() => undefined); // hangs
+        },
+        { batchSize: 6, timeoutMs: 60_000 },
+      );
+      await waitFor(() => batches === 1);
+      await sub.drain({ timeoutMs: 300 });
+      const other = await fx.bus();
+      const seen = new Set<string>();
+      await other.consume({ stream: name, durable: 'batched' }, (event) => void seen.add(event.id), {
+        concurrency: 6,
+      });
+      await waitFor(() => seen.size === 6, 10_000);
+      expect([...seen].sort()).toEqual([...ids].sort());
+    },
+  );
 });
 
 function millisOf(nanos: number | undefined): number {
