@@ -57,8 +57,8 @@ interface ClientSettings {
  * A traced `fetch`: one CLIENT span per request (child of the active span), `traceparent`,
  * `tracestate` and `baggage` injected only when the target host is trusted and removed otherwise,
  * even when the caller set them. Redirects are followed here (at most 20), trust decided again for
- * every hop, and a hop to another origin loses `authorization` and `cookie`. Errors and 4xx/5xx set
- * status ERROR; each request is recorded in `http.client.request.duration`.
+ * every hop, and a hop to another origin loses `authorization` and `cookie`. Errors (not a call the
+ * caller aborted) and 4xx/5xx set status ERROR; each request is recorded in `http.client.request.duration`.
  */
 export function createHttpClient(options: HttpClientOptions = {}): TracedFetch {
   const settings: ClientSettings = {
@@ -138,8 +138,11 @@ async function send(
     return { response, following: follow(response) };
   } catch (error) {
     response?.body?.cancel().catch(() => undefined);
-    recordError(span, error);
-    metric[ATTR_ERROR_TYPE] = (error as Error)?.name ?? 'Error';
+    // The HTTP conventions: a call the caller cancelled is not an error (a timeout still is).
+    if (!cancelledByCaller(request.signal)) {
+      recordError(span, error);
+      metric[ATTR_ERROR_TYPE] = (error as Error)?.name ?? 'Error';
+    }
     throw error;
   } finally {
     span.end();
@@ -151,4 +154,8 @@ function markFailed(span: Span, metric: Attributes, errorType: string): void {
   span.setStatus({ code: SpanStatusCode.ERROR });
   span.setAttribute(ATTR_ERROR_TYPE, errorType);
   metric[ATTR_ERROR_TYPE] = errorType;
+}
+
+function cancelledByCaller(signal: AbortSignal): boolean {
+  return signal.aborted && (signal.reason as { name?: unknown } | undefined)?.name !== 'TimeoutError';
 }

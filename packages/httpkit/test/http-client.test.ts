@@ -15,6 +15,7 @@ beforeAll(async () => {
   telemetry = setupTestTelemetry();
   downstream = createServer((req, res) => {
     received.push(req.headers);
+    if (req.url === '/hang') return;
     res
       .writeHead(req.url === '/missing' ? 404 : 200, {
         'content-type': 'application/json',
@@ -103,5 +104,29 @@ describe('createHttpClient', () => {
     expect(notFound?.attributes['error.type']).toBe('404');
     expect(failed?.status.code).toBe(SpanStatusCode.ERROR);
     expect(failed?.events.some((event) => event.name === 'exception')).toBe(true);
+  });
+
+  it('a call the caller aborts is not an error (the HTTP conventions); a timeout is', async () => {
+    const fetchTraced = createHttpClient();
+    const controller = new AbortController();
+    const aborted = fetchTraced(`http://127.0.0.1:${port}/hang`, { signal: controller.signal });
+    await vi.waitFor(() => expect(received).toHaveLength(1));
+    controller.abort();
+    await expect(aborted).rejects.toThrow(/abort/i);
+    await expect(fetchTraced(`http://127.0.0.1:${port}/hang`, { signal: AbortSignal.timeout(100) })).rejects.toThrow();
+    const [cancelled, timedOut] = clientSpans();
+    expect(cancelled?.status.code).toBe(SpanStatusCode.UNSET);
+    expect(cancelled?.attributes['error.type']).toBeUndefined();
+    expect(cancelled?.events).toEqual([]);
+    expect(timedOut?.status.code).toBe(SpanStatusCode.ERROR);
+    expect(timedOut?.attributes['error.type']).toBe('TimeoutError');
+    // Metrics accumulate over the file: the two calls here are the ones that never got a status.
+    const unanswered = (await telemetry.prometheusText())
+      .split('\n')
+      .filter((line) => line.startsWith('http_client_request_duration_count') && !line.includes('status_code'));
+    expect(unanswered.filter((line) => line.includes(`server_port="${port}"`))).toEqual([
+      expect.not.stringContaining('error_type'),
+      expect.stringContaining('error_type="TimeoutError"'),
+    ]);
   });
 });
