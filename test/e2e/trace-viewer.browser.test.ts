@@ -168,6 +168,36 @@ describe('the trace viewer in a real browser, fed by the demo mesh', () => {
     expect(await page.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded)).toBe(true);
   });
 
+  it('shows every span of a trace whose parents form a cycle (bad input), without hanging', async () => {
+    const traceId = 'c'.repeat(32);
+    const span = (spanId: string, parentSpanId: string) => ({
+      traceId,
+      spanId,
+      parentSpanId,
+      name: `span ${spanId.slice(0, 4)}`,
+      kind: 1,
+      startTimeUnixNano: '1700000000000000000',
+      endTimeUnixNano: '1700000000001000000',
+    });
+    const body = {
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'loop' } }] },
+          scopeSpans: [{ spans: [span('a'.repeat(16), 'b'.repeat(16)), span('b'.repeat(16), 'a'.repeat(16))] }],
+        },
+      ],
+    };
+    const response = await fetch(`${viewer.otlpEndpoint}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(response.status).toBe(200);
+    await page.goto(`${viewer.url}/traces/${traceId}`);
+    await page.locator('.span-row').first().waitFor();
+    expect(await page.locator('.span-row').count()).toBe(2);
+  });
+
   it('shows the failing consumer’s exception', async () => {
     const failing = spansOf(result.steps.failing.traceId!).find((s) => s.kind === 5 && s.status.code === 2)!;
     await page.goto(`${viewer.url}/traces/${failing.traceId}#span-${failing.spanId}`);

@@ -4,7 +4,7 @@
 import { badge, clock, color, duration, el, ERROR, getJson, KINDS, severityClass, text } from './dom.js';
 
 /** Renders one trace into `app`; `live.onChange` re-renders it when it receives spans or logs. */
-export async function showTrace(app, live, traceId) {
+export async function showTrace(app, live, traceId, { scroll = true } = {}) {
   const { status, body } = await getJson(`/api/traces/${traceId}`);
   if (status !== 200) {
     app.replaceChildren(
@@ -28,11 +28,20 @@ export async function showTrace(app, live, traceId) {
     else roots.push(s);
   }
   const ordered = [];
+  const seen = new Set();
   const visit = (s, depth) => {
+    if (seen.has(s.spanId)) return;
+    seen.add(s.spanId);
     ordered.push({ span: s, depth });
     for (const child of children.get(s.spanId) ?? []) visit(child, depth + 1);
   };
   roots.forEach((r) => visit(r, 0));
+  // Spans whose parents form a cycle (bad input) have no root above them: shown at the top level.
+  for (const s of spans) {
+    if (seen.has(s.spanId)) continue;
+    roots.push(s);
+    visit(s, 0);
+  }
   const start = spans.reduce(
     (m, s) => (BigInt(s.startTimeUnixNano) < m ? BigInt(s.startTimeUnixNano) : m),
     BigInt(spans[0].startTimeUnixNano),
@@ -49,9 +58,9 @@ export async function showTrace(app, live, traceId) {
     details.replaceChildren(...spanDetails(span));
     return span;
   };
-  const fromHash = () => {
+  const fromHash = (scrollTo = true) => {
     const span = select(location.hash.replace('#span-', ''));
-    document.getElementById(`span-${span.spanId}`)?.scrollIntoView({ block: 'nearest' });
+    if (scrollTo) document.getElementById(`span-${span.spanId}`)?.scrollIntoView({ block: 'nearest' });
   };
   const root = roots[0];
   app.replaceChildren(
@@ -88,9 +97,9 @@ export async function showTrace(app, live, traceId) {
     ),
     body.logs.length ? el('section', {}, el('h3', {}, 'Log lines whose span is not here'), logList(body.logs)) : '',
   );
-  window.onhashchange = fromHash;
-  fromHash();
-  live.onChange = (ids) => ids.includes(traceId) && showTrace(app, live, traceId);
+  window.onhashchange = () => fromHash();
+  fromHash(scroll); // a live re-render keeps the reader's scroll position
+  live.onChange = (ids) => ids.includes(traceId) && showTrace(app, live, traceId, { scroll: false });
 }
 
 function spanRow(span, depth, start, total) {
