@@ -126,7 +126,9 @@ describe('core subscriber flow control', () => {
     await bus.flush();
     await waitFor(() => bus.status().subscriptions[0]!.pending === 4);
     const before = bus.status().subscriptions[0]!;
+    expect(bus.status()).toMatchObject({ connected: true, closing: false });
     await bus.close({ timeoutMs: 200 });
+    expect(bus.status()).toMatchObject({ connected: false, closing: true, subscriptions: [] });
     expect(started).toBe(1);
     expect(before.running).toBe(1);
     const metrics = await fx.telemetry.prometheusText();
