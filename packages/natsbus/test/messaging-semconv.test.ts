@@ -66,6 +66,23 @@ describe('messaging semantic conventions', () => {
     for (const span of spans) expect(span.attributes['messaging.destination.template']).toBe(`${prefix}.*`);
   });
 
+  it('names a JetStream consumer span by a wildcard filter subject', async () => {
+    const bus = await fx.bus();
+    const stream = `WILD${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
+    const prefix = stream.toLowerCase();
+    await bus.ensureStream({ name: stream, subjects: [`${prefix}.>`], storage: 'memory' });
+    await bus.publish(`${prefix}.a`, { type: 't' }, { jetstream: true });
+    const received: CloudEvent[] = [];
+    await bus.consume({ stream, durable: 'wild', filterSubject: `${prefix}.*` }, (event) => void received.push(event));
+    await waitFor(() => received.length === 1);
+    const span = await waitFor(() => spansNamed(fx.telemetry, `process ${prefix}.*`)[0]);
+    expect(span.attributes).toMatchObject({
+      'messaging.destination.name': `${prefix}.a`,
+      'messaging.destination.template': `${prefix}.*`,
+      'messaging.consumer.group.name': 'wild',
+    });
+  });
+
   it('links a forward’s PRODUCER span to the creation context the event keeps', async () => {
     const bus = await fx.bus();
     const subject = uniqueSubject('fw');
