@@ -64,22 +64,22 @@ export function logRecordFromLine(line: string, resource: Resource): ReadableLog
     typeof fields['level'] === 'number' ? LABEL_BY_PINO_LEVEL[fields['level']] : String(fields['level'] ?? '');
   const time = typeof fields['time'] === 'string' ? Date.parse(fields['time']) : Number(fields['time']);
   const attributes: Attributes = {};
-  for (const [key, value] of Object.entries(fields)) {
+  for (const key in fields) {
     if (RECORD_KEYS.has(key)) continue;
-    if (key === 'err') exceptionAttributes(value, attributes);
-    else attributes[key] = value as Attributes[string];
+    if (key === 'err') exceptionAttributes(fields[key], attributes);
+    else attributes[key] = fields[key] as Attributes[string];
   }
   const traceId = fields['trace_id'];
   const spanId = fields['span_id'];
-  const active = trace.getActiveSpan()?.spanContext();
-  const spanContext =
-    typeof traceId === 'string' && typeof spanId === 'string'
-      ? { traceId, spanId, traceFlags: active?.spanId === spanId ? active.traceFlags : TraceFlags.NONE }
-      : undefined;
+  let spanContext: ReadableLogRecord['spanContext'];
+  if (typeof traceId === 'string' && typeof spanId === 'string') {
+    const active = trace.getActiveSpan()?.spanContext();
+    spanContext = { traceId, spanId, traceFlags: active?.spanId === spanId ? active.traceFlags : TraceFlags.NONE };
+  }
   return {
     hrTime: Number.isFinite(time) ? hrTimeOf(time) : now,
     hrTimeObserved: now,
-    ...(spanContext === undefined ? {} : { spanContext }),
+    spanContext,
     severityNumber: SEVERITY_BY_LABEL[label ?? ''] ?? SeverityNumber.UNSPECIFIED,
     severityText: label?.toUpperCase(),
     body: (fields['msg'] ?? '') as AnyValue,
