@@ -142,6 +142,8 @@ describe('traced fetch redirects', () => {
     expect(spans).toHaveLength(3);
     const third = spans[2]?.spanContext();
     expect(last?.headers.traceparent).toBe(`00-${third?.traceId}-${third?.spanId}-01`);
+    expect(last?.headers.baggage).toBe('user.email=alice%40example.com');
+    expect(received[1]?.headers.baggage).toBeUndefined();
     expect(last?.headers.authorization).toBeUndefined();
     expect(last?.headers.cookie).toBeUndefined();
     expect(received[1]?.headers.traceparent).toBeUndefined();
