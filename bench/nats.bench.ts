@@ -116,6 +116,11 @@ const full = best.get(variants[2]!.label)!.msgsPerSec / userPattern;
 const sampled = best.get(variants[3]!.label)!.msgsPerSec / raw;
 console.log(`\ntarget natsbus 100% ≥ 1.5× the user pattern: ${full.toFixed(2)}× ${full >= 1.5 ? 'met' : 'NOT met'}`);
 console.log(`target natsbus 1% ≥ 0.4× raw: ${sampled.toFixed(2)}× ${sampled >= 0.4 ? 'met' : 'NOT met'}`);
+// The same ratios by process CPU per message, steadier than msg/s when other work shares the cores.
+const cpu = (i: number) => best.get(variants[i]!.label)!.cpuMicrosPerMsg ?? Number.NaN;
+console.log(
+  `by CPU per message: natsbus 100% ${(cpu(1) / cpu(2)).toFixed(2)}× the user pattern, natsbus 1% ${(cpu(0) / cpu(3)).toFixed(2)}× raw`,
+);
 await reportHopHeaderCost(server.url, count);
 console.log(
   `total ${((Date.now() - started) / 1000).toFixed(0)} s; load average ${loadavg()
