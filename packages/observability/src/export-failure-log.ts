@@ -9,6 +9,8 @@ export interface NoticeSink {
 
 /** Failures counted but not logged between two notices. */
 const DEFAULT_INTERVAL_MS = 60_000;
+/** Most of an answer a notice shows, cut after redaction so no secret is ever half shown. */
+const EXCERPT_CHARS = 160;
 
 /**
  * Logs failed OTLP exports at most once per interval: the status, error type and a short redacted
@@ -60,7 +62,7 @@ export class ExportFailureLog {
         error_type: result.errorType,
         status: result.status,
         content_type: result.contentType,
-        excerpt: result.excerpt === undefined ? undefined : this.redact(result.excerpt),
+        excerpt: result.excerpt === undefined ? undefined : clip(this.redact(result.excerpt)),
         items,
         unreported_failures: this.unreported,
       },
@@ -78,4 +80,8 @@ function describe(result: Extract<OtlpPostResult, { ok: false }>): string {
     return `HTTP ${result.status} with ${result.contentType || 'no content type'}, not an OTLP answer`;
   }
   return result.status === undefined ? result.errorType : `HTTP ${result.status}`;
+}
+
+function clip(text: string): string {
+  return text.length > EXCERPT_CHARS ? `${text.slice(0, EXCERPT_CHARS)}…` : text;
 }

@@ -19,10 +19,12 @@ export interface OtlpHttpSenderOptions {
 export type OtlpPostResult =
   | { ok: true; status: number }
   | { ok: false; errorType: string; status?: number; contentType?: string; excerpt?: string };
+// `excerpt` is the start of the answer as printable text, not yet redacted: a reader redacts, then clips.
 
 /** Most of an answer body read: enough for an OTLP response or a short excerpt, never a 10 MB page. */
 const MAX_BODY_BYTES = 64 * 1024;
-const EXCERPT_CHARS = 160;
+// Longer than any notice shows, so a secret near the cut is still whole when the notice redacts it.
+const EXCERPT_SCANNED_CHARS = 1024;
 const USER_AGENT = 'service-runtime-otlp/0.1.0';
 const RESET_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE']);
 // Export requests are never traced: with instrumentation-http active, each export would otherwise
@@ -162,13 +164,13 @@ function readAnswer(
 /** The first characters of an answer as one line of printable text. */
 function excerptOf(body: Buffer): string | undefined {
   if (body.length === 0) return undefined;
-  const text = body
-    .subarray(0, EXCERPT_CHARS * 4)
+  return body
+    .subarray(0, EXCERPT_SCANNED_CHARS * 4)
     .toString('utf8')
     .replace(/[^\x20-\x7e]+/g, ' ')
     .replace(/\s+/g, ' ')
-    .trim();
-  return text.length > EXCERPT_CHARS ? `${text.slice(0, EXCERPT_CHARS)}…` : text;
+    .trim()
+    .slice(0, EXCERPT_SCANNED_CHARS);
 }
 
 function codeOf(error: unknown): string {

@@ -107,6 +107,26 @@ describe('credentials in OTEL_* settings', () => {
     for (const secret of SECRETS) expect(text).not.toContain(secret);
   });
 
+  it('a secret the collector echoes across the excerpt limit is redacted whole, never cut and half shown', async () => {
+    // The header value starts 150 characters in: an excerpt clipped to 160 before redaction showed its start.
+    server = createServer((req, res) => {
+      req.resume();
+      res.writeHead(500, { 'content-type': 'text/plain' }).end(`${'a'.repeat(150)} ${req.headers['x-api-key']} tail`);
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    process.env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] = `http://127.0.0.1:${port}/v1/traces`;
+    process.env['OTEL_EXPORTER_OTLP_HEADERS'] = 'x-api-key=header-token-5555';
+    const { output, destination } = capture();
+    obs = initObservability({ handleSignals: false, shutdownTimeoutMs: 1000, logger: { destination } });
+    withSpan('work', () => undefined);
+    await obs.forceFlush();
+    const text = output.join('');
+    expect(text).toContain('span export failed (HTTP 500)');
+    expect(text).toContain(`"excerpt":"${'a'.repeat(150)} [redacted`);
+    expect(text).not.toContain('header-to');
+  });
+
   it('metric export failures are counted, logged once per interval and redacted, never as the SDK stack', async () => {
     const port = await startRefusingCollector();
     process.env['OTEL_TRACES_EXPORTER'] = 'none';
