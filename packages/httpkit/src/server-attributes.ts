@@ -43,9 +43,10 @@ export function startAttributes(
       const port = Number(host.slice(colon + 1));
       if (Number.isInteger(port)) attributes[ATTR_SERVER_PORT] = port;
     } else {
+      // A Host without a port means the scheme's default: the port the client called, which the
+      // conventions want on both sides, not the socket's (a proxy or port mapping may sit between).
       attributes[ATTR_SERVER_ADDRESS] = host;
-      const localPort = req.socket.localPort;
-      if (localPort !== undefined) attributes[ATTR_SERVER_PORT] = localPort;
+      attributes[ATTR_SERVER_PORT] = scheme === 'https' ? 443 : 80;
     }
   }
   return attributes;

@@ -119,6 +119,18 @@ describe('HTTP server semantic conventions', () => {
     ]);
   });
 
+  it('takes server.port from the Host header, the scheme default when it names none (not the socket port)', async () => {
+    await using server = await startService();
+    const answer = await rawRequest(
+      server.port,
+      `GET /api/users/7 HTTP/1.1\r\nHost: api.example.test\r\nConnection: close\r\n\r\n`,
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 200/);
+    const span = await waitFor(() => serverSpans().at(-1));
+    expect(span.attributes).toMatchObject({ 'server.address': 'api.example.test', 'server.port': 80 });
+    expect(samplerSaw.at(-1)).toMatchObject({ 'server.address': 'api.example.test', 'server.port': 80 });
+  });
+
   it('reduces an absolute-form request target to its path (no userinfo, host, query or fragment) and takes server.address from its host', async () => {
     await using server = await startService();
     const answer = await rawRequest(
