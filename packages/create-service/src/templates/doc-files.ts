@@ -48,9 +48,14 @@ IDENTITY_CLIENT_AUTH=                       # client_secret_basic (default) | cl
 IDENTITY_BEARER_TOKEN=                      # with IDENTITY_CLIENT_AUTH=bearer
 IDENTITY_TIMEOUT_MS=                        # default 2000
 IDENTITY_CACHE_ENABLED=                     # default true
-IDENTITY_CACHE_MAX_ENTRIES=                 # default 10000
+IDENTITY_CACHE_MAX_ENTRIES=                 # active answers kept, default 10000
+IDENTITY_CACHE_MAX_NEGATIVE_ENTRIES=        # inactive answers, a bound apart (made-up tokens never evict valid ones), default 2000
 IDENTITY_CACHE_MAX_TTL_MS=                  # default 60000
 IDENTITY_CACHE_NEGATIVE_TTL_MS=             # default 5000
+IDENTITY_NEW_TOKEN_LIMIT_ENABLED=           # default true: bound upstream calls for tokens not in the cache (past it: 503)
+IDENTITY_NEW_TOKEN_RATE=                    # such calls per second, default 100
+IDENTITY_NEW_TOKEN_BURST=                   # at once after a quiet spell, default 200
+IDENTITY_NEW_TOKEN_MAX_CONCURRENT=          # in flight at once, default 32
 IDENTITY_RETRY_ATTEMPTS=                    # retries after the first try, default 2
 IDENTITY_RETRY_BACKOFF_MS=                  # default 50 (jittered)
 IDENTITY_BREAKER_ENABLED=                   # default true
@@ -59,6 +64,7 @@ IDENTITY_BREAKER_RESET_MS=                  # default 10000
 IDENTITY_STALE_IF_ERROR_MS=                 # opt-in: keep recently valid tokens through a short outage
 IDENTITY_MAX_TOKEN_LENGTH=                  # default 4096
 IDENTITY_PROPAGATE_TRACE_CONTEXT=           # default true
+IDENTITY_PROPAGATE_BAGGAGE=                 # default false: baggage stays out of introspection calls
 IDENTITY_RECORD_SUBJECT=                    # default false: sub/username stay out of spans
 
 # --- natsbus ---
