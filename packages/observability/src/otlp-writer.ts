@@ -208,7 +208,9 @@ export class OtlpWriter {
     const n = encoded.length;
     this.ensure(n);
     const b = this.buf;
-    for (let i = 0; i < n; i++) b[this.pos++] = encoded[i]!;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) b[p++] = encoded[i]!;
+    this.pos = p;
   }
 
   private writeLength(len: number, size: number): void {
