@@ -10,7 +10,8 @@ const SOURCE_DIR = new URL('./go-peer/', import.meta.url).pathname;
 
 /**
  * Builds the Go peer (test/interop/go-peer) in GOPATH mode against Debian's Go packages, with no
- * module download (scripts/ensure-go-interop installs them). Returns the binary's path.
+ * network (GOPROXY=off, no toolchain switch; scripts/ensure-go-interop installs and checks them).
+ * Returns the binary's path.
  */
 export async function buildGoPeer(): Promise<string> {
   const outDir = join(tmpdir(), `natsbus-go-peer-${process.pid}`);
@@ -22,6 +23,8 @@ export async function buildGoPeer(): Promise<string> {
       ...process.env,
       GO111MODULE: 'off',
       GOFLAGS: '',
+      GOPROXY: 'off',
+      GOTOOLCHAIN: 'local',
       GOPATH: process.env['GO_INTEROP_GOPATH'] || '/usr/share/gocode',
       GOCACHE: process.env['GOCACHE'] || join(tmpdir(), 'natsbus-go-build-cache'),
     },
