@@ -1,9 +1,9 @@
 import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 
-/** Messages queued before a synchronous hand-over to nats.js. */
-const HIGH_WATER = 256;
+/** Every this many publishes the caller waits one macrotask turn. */
+const YIELD_EVERY = 256;
 
-/** Told, for one queued message, whether nats.js took it. */
+/** Told, for one message, whether nats.js took it. */
 export interface HandOver {
   /** nats.js accepted the message (it is in its outbound buffer). */
   accepted(): void;
@@ -12,63 +12,33 @@ export interface HandOver {
 }
 
 /**
- * Coalesces core publishes without lying about them. nats.js schedules a socket write in a
- * microtask whenever its outbound buffer was empty, so handing messages over one by one costs a
- * write each. Queued messages are handed to nats.js together (at the high-water mark or on the next
- * macrotask) so concurrent publishes share one write, and each message's {@link HandOver} is told
- * only after nats.js took or refused it: a publish result is never reported before it is true.
+ * Hands core publishes to nats.js at once, so a publish result is never reported before it is true:
+ * nats.js either takes the message into its outbound buffer or throws. Writes are still coalesced:
+ * nats.js writes its buffer in a microtask, so everything published in the same turn (a burst of
+ * concurrent publishes) shares one write. A sequential `await publish()` loop would never leave the
+ * microtask queue, so every {@link YIELD_EVERY}th result is reported after one macrotask turn, and
+ * sockets and consumers in the same process keep moving.
  */
 export class PublishQueue {
   readonly #nc: NatsConnection;
-  #subjects: string[] = [];
-  #bodies: Uint8Array[] = [];
-  #headers: (MsgHdrs | undefined)[] = [];
-  #handOvers: HandOver[] = [];
-  #scheduled = false;
+  #count = 0;
 
   constructor(nc: NatsConnection) {
     this.#nc = nc;
   }
 
-  /** Queues one message; `handOver` hears the outcome on the next macrotask at the latest. */
+  /** Publishes one message and tells `handOver` the outcome. */
   push(subject: string, body: Uint8Array, headers: MsgHdrs | undefined, handOver: HandOver): void {
-    this.#subjects.push(subject);
-    this.#bodies.push(body);
-    this.#headers.push(headers);
-    this.#handOvers.push(handOver);
-    if (this.#subjects.length >= HIGH_WATER) this.flush();
-    else if (!this.#scheduled) {
-      this.#scheduled = true;
-      setImmediate(this.#flushLater);
+    try {
+      this.#nc.publish(subject, body, headers === undefined ? undefined : { headers });
+    } catch (error) {
+      handOver.refused(error);
+      return;
     }
+    if (++this.#count % YIELD_EVERY === 0) setImmediate(() => handOver.accepted());
+    else handOver.accepted();
   }
 
-  /** Hands every queued message to nats.js now (before requests, JetStream publishes and drains). */
-  flush(): void {
-    const count = this.#subjects.length;
-    if (count === 0) return;
-    const subjects = this.#subjects;
-    const bodies = this.#bodies;
-    const headers = this.#headers;
-    const handOvers = this.#handOvers;
-    this.#subjects = [];
-    this.#bodies = [];
-    this.#headers = [];
-    this.#handOvers = [];
-    for (let i = 0; i < count; i++) {
-      const h = headers[i];
-      try {
-        this.#nc.publish(subjects[i]!, bodies[i]!, h === undefined ? undefined : { headers: h });
-      } catch (error) {
-        handOvers[i]!.refused(error);
-        continue;
-      }
-      handOvers[i]!.accepted();
-    }
-  }
-
-  readonly #flushLater = (): void => {
-    this.#scheduled = false;
-    this.flush();
-  };
+  /** Nothing waits here any more (kept for the callers that hand everything over before a request). */
+  flush(): void {}
 }
