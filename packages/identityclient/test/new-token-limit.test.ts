@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { createIdentityClient } from '../src/index.ts';
 import { NewTokenLimit } from '../src/new-token-limit.ts';
 import { screenToken } from '../src/token-screen.ts';
+import { silentLogger } from './fixtures/captured-logger.ts';
+import { useStubHarness } from './fixtures/stub-harness.ts';
 
 const T0 = 1_800_000_000_000;
 
@@ -41,5 +44,36 @@ describe('screenToken', () => {
       expect(screenToken(bad, 100)).toBe('malformed');
     for (const good of ['abc', 'A-Z_a.z~0+9/x==', 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln'])
       expect(screenToken(good, 100)).toBeUndefined();
+  });
+});
+
+describe('the new-token limit in the client', () => {
+  const { stub } = useStubHarness();
+
+  it('never refuses a known token: its expired answer is refreshed while the limit is full, an unknown one is throttled', async () => {
+    stub.reply((request) =>
+      request.form.get('token') === 'slow-unknown' ? { hang: true } : { body: { active: true } },
+    );
+    const identity = createIdentityClient({
+      introspectionUrl: stub.url,
+      clientId: 'c',
+      clientSecret: 's',
+      cache: { maxTtlMs: 1 },
+      newTokenLimit: { ratePerSecond: 1000, burst: 1000, maxConcurrent: 1 },
+      timeoutMs: 60_000,
+      logger: silentLogger,
+    });
+    expect((await identity.introspect('known')).active).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 10)); // its answer (1 ms) has expired
+    // the one in-flight slot is taken, synchronously, by an unknown token the provider never answers
+    const hold = new AbortController();
+    const slow = identity.introspect('slow-unknown', { signal: hold.signal }).catch((error: unknown) => error);
+    const before = stub.requests.length;
+    await expect(identity.introspect('other-unknown')).rejects.toMatchObject({ reason: 'throttled' });
+    expect((await identity.introspect('known')).active).toBe(true);
+    expect(stub.requests.slice(before).map((request) => request.form.get('token'))).toContain('known');
+    expect(stub.requests.map((request) => request.form.get('token'))).not.toContain('other-unknown');
+    hold.abort(new Error('test over'));
+    expect(await slow).toMatchObject({ message: 'test over' });
   });
 });

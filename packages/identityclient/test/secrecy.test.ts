@@ -134,6 +134,53 @@ describe('nothing secret in spans, logs, errors or responses', () => {
     expect(lines.join('\n')).not.toContain(TOKEN);
   });
 
+  it('keeps a rotating bearer client token and the callers tokens out of everything on the refresh, throttling and rejection paths', async () => {
+    const CLIENT_TOKEN = 'CLIENT-BEARER-must-never-leak-93d1';
+    let minted = 0;
+    // the first client token is refused (with a body echoing it), so the client fetches a second and retries
+    stub.reply((request) =>
+      request.headers.authorization === `Bearer ${CLIENT_TOKEN}-1`
+        ? { status: 401, body: `{"error":"invalid_token","token":"${CLIENT_TOKEN}-1"}` }
+        : { body: { active: false } },
+    );
+    const { logger, lines } = capturedLogger();
+    const identity = createIdentityClient({
+      introspectionUrl: stub.url,
+      clientAuth: 'bearer',
+      bearerToken: () => ({ value: `${CLIENT_TOKEN}-${++minted}`, expiresAt: Date.now() + 60_000 }),
+      logger,
+      newTokenLimit: { ratePerSecond: 1, burst: 2, maxConcurrent: 1 },
+    });
+    telemetry.reset();
+    const messages: string[] = [];
+    const reasons: string[] = [];
+    await trace.getTracer('test').startActiveSpan('request', async (span) => {
+      const tokens = [
+        ...Array.from({ length: 20 }, (_, i) => `${TOKEN}-${i}`),
+        `${TOKEN}{x}`,
+        TOKEN.repeat(200),
+        `${TOKEN} ${TOKEN}`,
+      ];
+      for (const outcome of await Promise.allSettled(tokens.map((token) => identity.introspect(token)))) {
+        if (outcome.status === 'fulfilled') continue;
+        const error = outcome.reason as Error & { reason: string };
+        reasons.push(error.reason);
+        messages.push(error.message, String(error.stack), JSON.stringify(error));
+      }
+      span.end();
+    });
+    // every path ran: a refused client token replaced, throttled and screened tokens
+    expect(minted).toBe(2);
+    expect(stub.requests.at(-1)?.headers.authorization).toBe(`Bearer ${CLIENT_TOKEN}-2`);
+    expect(new Set(reasons)).toEqual(new Set(['throttled', 'malformed', 'too_long']));
+    expect(telemetry.spans().some((span) => span.events.some((event) => event.name === 'retry'))).toBe(true);
+    const everything = [dumpSpans(telemetry.spans()), ...lines, ...messages, await telemetry.prometheusText()].join(
+      '\n',
+    );
+    expect(lines.some((line) => line.includes('new-token limit'))).toBe(true);
+    for (const secret of [TOKEN, CLIENT_TOKEN]) expect(everything).not.toContain(secret);
+  });
+
   it('warns about throttling once for a burst of refusals, never naming a token', async () => {
     stub.reply(() => ({ body: { active: false } }));
     const { logger, lines } = capturedLogger();
