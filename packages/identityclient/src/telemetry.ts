@@ -66,7 +66,7 @@ export function getInstruments(): Instruments {
     }),
     lookups: counter(
       METRIC_CACHE_LOOKUPS,
-      'Introspections by how they were answered (identity.cache = hit, miss, coalesced, stale)',
+      'Introspections by how they were answered (identity.cache = hit, miss, coalesced, stale, throttled)',
       '{lookup}',
     ),
     transitions: counter(

@@ -129,4 +129,18 @@ describe('configuration: env over options over defaults', () => {
     expect(await unlimited.introspect('a')).toEqual({ active: false });
     expect(stub.requests.length - calls).toBe(3);
   });
+
+  it('bounds new tokens in flight by IDENTITY_NEW_TOKEN_MAX_CONCURRENT over the option', async () => {
+    vi.stubEnv('IDENTITY_NEW_TOKEN_MAX_CONCURRENT', '1');
+    stub.reply(() => ({ body: { active: false }, delayMs: 20 }));
+    const identity = createIdentityClient({
+      ...base,
+      introspectionUrl: stub.url,
+      newTokenLimit: { maxConcurrent: 100 },
+    });
+    // all three ask for a slot in one tick, while the first call is still in flight
+    const outcomes = await Promise.allSettled(['x', 'y', 'z'].map((token) => identity.introspect(token)));
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ reason: 'throttled' });
+  });
 });

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
 import { setupTestTelemetry, type TestTelemetry } from '@service-runtime/observability/testing';
 import express from 'express';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startIdentityProvider, type IdentityProvider } from '../../../test/helpers/identity-provider.ts';
 import { createIdentityClient, requireAuth } from '../src/index.ts';
 
@@ -92,6 +92,11 @@ describe('introspection against a real oidc-provider', () => {
     expect(byDefault?.['traceparent']).toBeDefined();
     expect(byDefault?.['baggage']).toBeUndefined();
     expect((await sent({ propagateBaggage: true }))?.['baggage']).toBe('user.email=alice%40example.test');
+    // IDENTITY_PROPAGATE_BAGGAGE overrides the option both ways
+    vi.stubEnv('IDENTITY_PROPAGATE_BAGGAGE', 'false');
+    expect((await sent({ propagateBaggage: true }))?.['baggage']).toBeUndefined();
+    vi.stubEnv('IDENTITY_PROPAGATE_BAGGAGE', 'true');
+    expect((await sent({}))?.['baggage']).toBe('user.email=alice%40example.test');
   });
 
   it('guards an Express route end to end: scopes, audience and issuer against real tokens', async () => {
