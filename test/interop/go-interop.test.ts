@@ -154,7 +154,9 @@ describe('a bad Go event (core NATS)', () => {
       await waitFor(() => received.length === 1 && dead.length === 1);
       expectGoEvent(received[0], go.id);
       expect(dead[0]!.headers?.get('Natsbus-Dead-Letter-Reason')).toBe('unsupported_specversion');
+      expect(dead[0]!.headers?.get('Natsbus-Dead-Letter-Detail')).toMatch(/specversion/);
       expect(dead[0]!.headers?.get('Natsbus-Original-Subject')).toBe(subject);
+      expect(dead[0]!.headers?.get('Natsbus-Original-Consumer')).toBe(subject);
       if (mode === 'structured') expect(dead[0]!.string()).toContain('"specversion":"0.3"');
       else expect(dead[0]!.headers?.get('ce-specversion')).toBe('0.3');
       await spanOn(SpanKind.CONSUMER, subject, SpanStatusCode.ERROR);
@@ -233,15 +235,24 @@ describe('the same over JetStream', () => {
     const dlq = subjectFor('dlq');
     const dead = await rawOf(dlq);
     const received: CloudEvent[] = [];
-    await bus.consume(
-      { stream: STREAM, durable: `bad-${n}`, filterSubject: subject },
-      (event) => void received.push(event),
-      { deadLetterSubject: dlq },
-    );
+    const durable = `bad-${n}`;
+    await bus.consume({ stream: STREAM, durable, filterSubject: subject }, (event) => void received.push(event), {
+      deadLetterSubject: dlq,
+    });
     const go = await goPublish(peer, ['-url', url, '-subject', subject, '-mode', 'structured', '-bad', '-js']);
     await waitFor(() => received.length === 1 && dead.length === 1);
     expectGoEvent(received[0], go.id);
     expect(dead[0]!.headers?.get('Natsbus-Dead-Letter-Reason')).toBe('unsupported_specversion');
-    expect(dead[0]!.headers?.get('Natsbus-Original-Stream')).toBe(STREAM);
+    const h = dead[0]!.headers!;
+    expect(h.get('Natsbus-Original-Stream')).toBe(STREAM);
+    expect(h.get('Natsbus-Original-Subject')).toBe(subject);
+    expect(h.get('Natsbus-Original-Consumer')).toBe(durable);
+    expect(h.get('Natsbus-Original-Sequence')).toMatch(/^[1-9]\d*$/);
+    expect(h.get('Natsbus-Delivery-Count')).toBe('1');
+    // Nats-* headers are not copied: the original id moves to Natsbus-Original-Msg-Id (the copy has
+    // its own Nats-Msg-Id only when a stream captures the dead-letter subject; this one is core)
+    expect(h.get('Natsbus-Original-Msg-Id')).toBe('bad-1');
+    expect(h.get('Nats-Msg-Id')).toBe('');
+    expect(dead[0]!.string()).toBe('{"specversion":"0.3","id":"bad-1","source":"/go-peer","type":"peer.bad"}');
   });
 });

@@ -5,7 +5,7 @@ import { createLogger, getLogger, setLogger } from '../../observability/src/logg
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodeHeaderValue, percentEncode } from '../src/binary-mode.ts';
 import { structuredHeaders, structuredModeHeaders } from '../src/outgoing.ts';
-import { PublishError, type Bus, type CloudEvent, type PublishOptions } from '../src/index.ts';
+import { PublishError, REPLY_ERROR_TYPE, type Bus, type CloudEvent, type PublishOptions } from '../src/index.ts';
 import { parentOf, spansNamed, startFixture, uniqueSubject, waitFor, type Fixture } from './fixture.ts';
 
 // Each `describe` here is one row of docs/wire-contract.md, tested against a real nats-server.
@@ -76,6 +76,48 @@ describe('binary content mode (CloudEvents NATS binding 1.0.3 §3.1)', () => {
     expect(wire[0]!.string()).toBe('hi');
   });
 
+  it('reads data by ce-datacontenttype: *+json parsed, other types bytes, bad JSON refused', async () => {
+    const bus = await fx.bus();
+    const subject = uniqueSubject('bin.types');
+    const dlq = uniqueSubject('dlq');
+    const dead = await wireOf(bus, dlq);
+    const received = await receiverOf(bus, subject, dlq);
+    const send = (id: string, type: string, body: string) =>
+      bus.connection.publish(subject, body, {
+        headers: headersOf({
+          'ce-specversion': '1.0',
+          'ce-id': id,
+          'ce-source': '/py',
+          'ce-type': 't',
+          'ce-datacontenttype': type,
+        }),
+      });
+    send('vnd', 'application/vnd.acme+json; charset=utf-8', '{"a":1}');
+    send('octets', 'application/octet-stream', '{"a":1}');
+    send('broken', 'application/json', '{"a":');
+    await waitFor(() => received.length === 2 && dead.length === 1);
+    expect(received[0]).toMatchObject({ id: 'vnd', data: { a: 1 } });
+    expect(received[1]!.id).toBe('octets');
+    expect(Buffer.isBuffer(received[1]!.data)).toBe(true);
+    expect((received[1]!.data as Buffer).toString()).toBe('{"a":1}');
+    expect(dead[0]!.headers!.get('Natsbus-Dead-Letter-Reason')).toBe('invalid_json');
+    expect(dead[0]!.headers!.get('ce-id')).toBe('broken');
+  });
+
+  it('sends other data as JSON under the datacontenttype you set, application/json when you set none', async () => {
+    const bus = await fx.bus();
+    const subject = uniqueSubject('bin.json');
+    const wire = await wireOf(bus, subject);
+    const datacontenttype = 'application/vnd.acme+json';
+    await bus.publish(subject, { type: 't', datacontenttype, data: { a: 1 } }, { contentMode: 'binary' });
+    await bus.publish(subject, { type: 't', data: 'just a string' }, { contentMode: 'binary' });
+    await waitFor(() => wire.length === 2);
+    expect(wire[0]!.headers!.get('ce-datacontenttype')).toBe('application/vnd.acme+json');
+    expect(wire[0]!.string()).toBe('{"a":1}');
+    expect(wire[1]!.headers!.get('ce-datacontenttype')).toBe('application/json');
+    expect(wire[1]!.string()).toBe('"just a string"');
+  });
+
   it('round-trips bytes without datacontenttype exactly (no JSON guess)', async () => {
     const bus = await fx.bus();
     const subject = uniqueSubject('bin.bytes');
@@ -113,6 +155,9 @@ describe('binary content mode (CloudEvents NATS binding 1.0.3 §3.1)', () => {
     expect(percentEncode('Euro € 😀')).toBe('Euro%20%E2%82%AC%20%F0%9F%98%80');
     expect(percentEncode('a"b%c')).toBe('a%22b%25c');
     expect(() => decodeHeaderValue('%C0%A0')).toThrow(/percent-encoding/);
+    for (const malformed of ['%G1', '100%', '%E2%82', '%ED%A0%80']) {
+      expect(() => decodeHeaderValue(malformed)).toThrow(/percent-encoding/);
+    }
     expect(() => decodeHeaderValue('"open')).toThrow(/quoted/);
 
     const bus = await fx.bus();
@@ -131,6 +176,23 @@ describe('binary content mode (CloudEvents NATS binding 1.0.3 §3.1)', () => {
 });
 
 describe('structured content mode', () => {
+  it('fills in id (a UUID), time (RFC 3339, UTC), source and specversion, keeps given ones, adds no datacontenttype', async () => {
+    const bus = await fx.bus({ source: '/orders-service' });
+    const subject = uniqueSubject('st.filled');
+    const wire = await wireOf(bus, subject);
+    await bus.publish(subject, { type: 't', data: { a: 1 } });
+    const given = { id: 'given-1', source: '/elsewhere', time: '2026-03-02T10:15:30+01:00' };
+    await bus.publish(subject, { type: 't', data: { a: 1 }, ...given });
+    await waitFor(() => wire.length === 2);
+    const [filled, kept] = wire.map((m) => JSON.parse(m.string()) as Record<string, unknown>);
+    expect(filled!['id']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(filled!['time']).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    expect(Math.abs(Date.parse(filled!['time'] as string) - Date.now())).toBeLessThan(60_000);
+    expect(filled).toMatchObject({ source: '/orders-service', specversion: '1.0', data: { a: 1 } });
+    expect(filled).not.toHaveProperty('datacontenttype');
+    expect(kept).toMatchObject({ ...given, specversion: '1.0' });
+  });
+
   it('carries bytes data as data_base64 and gives the same bytes back', async () => {
     const bus = await fx.bus();
     const subject = uniqueSubject('st.bytes');
@@ -239,21 +301,63 @@ describe('hop context in NATS headers', () => {
   });
 });
 
+describe('hop context spellings that disagree, tracestate in any spelling', () => {
+  it('reads the lower-case traceparent when the spellings disagree', async () => {
+    const bus = await fx.bus();
+    const subject = uniqueSubject('hop.disagree');
+    const received = await receiverOf(bus, subject);
+    const other = '00-11111111111111111111111111111111-2222222222222222-01';
+    const body = JSON.stringify({ specversion: '1.0', id: 'd-1', source: '/go', type: 't' });
+    for (const order of [
+      ['Traceparent', 'traceparent'],
+      ['traceparent', 'Traceparent'],
+    ] as const) {
+      const h = natsHeaders();
+      h.set(order[0], order[0] === 'traceparent' ? TP : other);
+      h.set(order[1], order[1] === 'traceparent' ? TP : other);
+      bus.connection.publish(subject, body, { headers: h });
+    }
+    await waitFor(() => received.length === 2);
+    const spans = await waitFor(() => {
+      const found = spansNamed(fx.telemetry, `process ${subject}`);
+      return found.length === 2 ? found : undefined;
+    });
+    for (const span of spans) expect(parentOf(span)).toBe('b7ad6b7169203331');
+  });
+
+  it('reads tracestate as OpenTelemetry Go writes it (Tracestate)', async () => {
+    const bus = await fx.bus();
+    const subject = uniqueSubject('hop.state.read');
+    const received = await receiverOf(bus, subject);
+    const body = JSON.stringify({ specversion: '1.0', id: 's-1', source: '/go', type: 't' });
+    bus.connection.publish(subject, body, { headers: headersOf({ Traceparent: TP, Tracestate: 'vendor=go1' }) });
+    await waitFor(() => received.length === 1);
+    const span = await waitFor(() => spansNamed(fx.telemetry, `process ${subject}`)[0]);
+    expect(parentOf(span)).toBe('b7ad6b7169203331');
+    expect(span.spanContext().traceState?.get('vendor')).toBe('go1');
+  });
+});
+
 describe('publish-side validation', () => {
-  const refused: [string, Record<string, unknown>][] = [
-    ['empty id', { id: '' }],
-    ['empty source', { source: '' }],
-    ['empty type', { type: '' }],
-    ['empty subject', { subject: '' }],
-    ['time that is not RFC 3339', { time: 'yesterday' }],
-    ['upper-case extension name', { Tenant: 'a' }],
-    ['extension name with an underscore', { tenant_id: 'a' }],
-    ['object-valued extension', { meta: { a: 1 } }],
-    ['array-valued extension', { tags: ['a'] }],
-    ['fractional number extension', { ratio: 0.5 }],
-    ['integer extension out of 32-bit range', { big: 2 ** 40 }],
+  // [case, extra attributes, what the message names]
+  const refused: [string, Record<string, unknown>, string][] = [
+    ['empty id', { id: '' }, 'id'],
+    ['empty source', { source: '' }, 'source'],
+    ['empty type', { type: '' }, 'type'],
+    ['empty subject', { subject: '' }, 'subject'],
+    ['empty datacontenttype', { datacontenttype: '' }, 'datacontenttype'],
+    ['empty dataschema', { dataschema: '' }, 'dataschema'],
+    ['empty traceparent', { traceparent: '' }, 'traceparent'],
+    ['empty tracestate', { tracestate: '' }, 'tracestate'],
+    ['time that is not RFC 3339', { time: 'yesterday' }, 'time'],
+    ['upper-case extension name', { Tenant: 'a' }, 'extension attribute name'],
+    ['extension name with an underscore', { tenant_id: 'a' }, 'extension attribute name'],
+    ['object-valued extension', { meta: { a: 1 } }, 'meta'],
+    ['array-valued extension', { tags: ['a'] }, 'tags'],
+    ['fractional number extension', { ratio: 0.5 }, 'ratio'],
+    ['integer extension out of 32-bit range', { big: 2 ** 31 }, 'big'],
   ];
-  for (const [name, extra] of refused) {
+  for (const [name, extra, named] of refused) {
     it(`refuses ${name} before anything reaches the wire, naming the attribute, not the value`, async () => {
       const bus = await fx.bus();
       const subject = uniqueSubject('refused');
@@ -264,6 +368,7 @@ describe('publish-side validation', () => {
           .catch((e: unknown) => e);
         expect(error).toBeInstanceOf(PublishError);
         expect((error as PublishError).code).toBe('invalid_event');
+        expect((error as Error).message).toContain(named);
         expect((error as Error).message).not.toContain('yesterday');
       }
       await bus.flush();
@@ -275,19 +380,36 @@ describe('publish-side validation', () => {
     const bus = await fx.bus();
     const subject = uniqueSubject('types');
     const wire = await wireOf(bus, subject);
-    const ext = { count: -7, flag: false, label: 'x y', blob: new Uint8Array([1, 2, 3]), gone: null };
+    const ext = {
+      count: -7,
+      min: -(2 ** 31),
+      max: 2 ** 31 - 1,
+      flag: false,
+      label: 'x y',
+      blob: new Uint8Array([1, 2, 3]),
+      gone: null,
+    };
     await bus.publish(subject, { type: 't', ...ext });
     await bus.publish(subject, { type: 't', ...ext }, { contentMode: 'binary' });
     await waitFor(() => wire.length === 2);
-    expect(JSON.parse(wire[0]!.string())).toMatchObject({ count: -7, flag: false, label: 'x y', blob: 'AQID' });
+    expect(JSON.parse(wire[0]!.string())).toMatchObject({
+      count: -7,
+      min: -2147483648,
+      max: 2147483647,
+      flag: false,
+      label: 'x y',
+      blob: 'AQID',
+    });
     expect(JSON.parse(wire[0]!.string())).not.toHaveProperty('gone');
     const h = wire[1]!.headers!;
-    expect([h.get('ce-count'), h.get('ce-flag'), h.get('ce-label'), h.get('ce-blob')]).toEqual([
-      '-7',
-      'false',
-      'x%20y',
-      'AQID',
-    ]);
+    expect([
+      h.get('ce-count'),
+      h.get('ce-min'),
+      h.get('ce-max'),
+      h.get('ce-flag'),
+      h.get('ce-label'),
+      h.get('ce-blob'),
+    ]).toEqual(['-7', '-2147483648', '2147483647', 'false', 'x%20y', 'AQID']);
     expect(h.has('ce-gone')).toBe(false);
   });
 });
@@ -326,6 +448,33 @@ describe('PublishOptions.headers', () => {
       const error = await bus.publish(uniqueSubject('bad'), { type: 't' }, { headers }).catch((e: unknown) => e);
       expect((error as PublishError).code).toBe('invalid_header');
       expect((error as Error).message).not.toContain('Injected');
+    }
+  });
+});
+
+describe('replies on the wire', () => {
+  it('a reply carries no trace context; a failing replier answers with the error type and a reason code', async () => {
+    const bus = await fx.bus();
+    const ok = uniqueSubject('reply.ok');
+    const broken = uniqueSubject('reply.broken');
+    bus.reply(ok, () => ({ type: 'answer', data: { n: 1 } }));
+    bus.reply(broken, () => {
+      throw new Error('secret detail');
+    });
+    await bus.flush();
+    const request = JSON.stringify({ specversion: '1.0', id: 'r-1', source: '/go', type: 'question', traceparent: TP });
+    const headers = headersOf({ traceparent: TP });
+    for (const [subject, expected] of [
+      [ok, { type: 'answer', data: { n: 1 } }],
+      [broken, { type: REPLY_ERROR_TYPE, data: { code: 'handler_error' } }],
+    ] as const) {
+      const answer = await bus.connection.request(subject, request, { timeout: 5000, headers });
+      const keys = answer.headers?.keys().map((k) => k.toLowerCase()) ?? [];
+      expect(keys.filter((k) => k.includes('trace'))).toEqual([]);
+      const envelope = JSON.parse(answer.string()) as Record<string, unknown>;
+      expect(envelope).toMatchObject({ specversion: '1.0', source: '/test', ...expected });
+      expect(envelope).not.toHaveProperty('traceparent');
+      expect(answer.string()).not.toContain('secret');
     }
   });
 });

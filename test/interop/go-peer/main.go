@@ -97,6 +97,9 @@ func publish(nc *nats.Conn, subject, mode string, bad, useJS bool) error {
 			m.Header.Set("Content-Type", "application/cloudevents+json")
 			m.Data = []byte(`{"specversion":"0.3","id":"bad-1","source":"/go-peer","type":"peer.bad"}`)
 		}
+		if useJS {
+			m.Header.Set(nats.MsgIdHdr, "bad-1") // the dead-letter copy keeps it as Natsbus-Original-Msg-Id
+		}
 		if err := send(m); err != nil {
 			return err
 		}
