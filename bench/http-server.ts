@@ -2,8 +2,8 @@
  * One server variant of `npm run bench:http`, run in its own process so instrumentations never leak
  * between variants. argv[2]: bare | httpkit | auto. Observability is configured by the environment
  * the parent passes (OTEL_TRACES_EXPORTER, OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_SAMPLER...).
- * Sends `{ port }` over IPC once listening; answers `{ health }` to 'health' and `{ cpu }` (µs of CPU
- * used so far) to 'cpu'.
+ * Sends `{ port }` over IPC once listening; answers `{ health }` to 'health', `{ cpu }` (µs of CPU
+ * used so far) to 'cpu' and `{ rss }` (bytes) to 'rss'.
  */
 import { createRequire } from 'node:module';
 import type { Request, Response } from 'express';
@@ -63,6 +63,7 @@ function listenPlain(app: import('express').Express): Promise<number> {
 
 process.on('message', (message) => {
   if (message === 'health') process.send?.({ health: health() });
+  if (message === 'rss') process.send?.({ rss: process.memoryUsage.rss() });
   if (message === 'cpu') {
     const { user, system } = process.cpuUsage();
     process.send?.({ cpu: user + system });

@@ -83,8 +83,8 @@ function run(url: string, seconds: number): Promise<autocannon.Result> {
   return autocannon({ url, connections: CONNECTIONS, duration: seconds });
 }
 
-// Asks a server child for one value over IPC ('health' or 'cpu').
-function ask<T>(child: ChildProcess, what: 'health' | 'cpu'): Promise<T | undefined> {
+// Asks a server child for one value over IPC ('health', 'cpu' or 'rss').
+function ask<T>(child: ChildProcess, what: 'health' | 'cpu' | 'rss'): Promise<T | undefined> {
   return new Promise((resolve) => {
     const onMessage = (message: Record<string, T>) => {
       if (!(what in message)) return;
@@ -162,6 +162,13 @@ try {
     console.log(`${variants[i]!.label}: tracing health ${JSON.stringify(health)}`);
   }
   console.log(`OTLP sink: ${sinkRequests} export requests, ${(sinkBytes / 1e6).toFixed(1)} MB`);
+  // Resident memory of each server after all rounds (the issue's bound: 100% ≤ 1.3× sampled off).
+  const rss = await Promise.all(started.map(({ child }) => ask<number>(child, 'rss')));
+  console.log(
+    `RSS after the rounds (MB): ${variants.map((v, i) => `${v.label} ${((rss[i] ?? 0) / 1e6).toFixed(1)}`).join('; ')}`,
+  );
+  const rssRatio = (rss[1] ?? 0) / (rss[2] ?? 1);
+  console.log(`target RSS 100% ≤ 1.3× sampled off: ${rssRatio.toFixed(2)}× ${verdict(rssRatio <= 1.3)}`);
 } finally {
   for (const { child } of started) child.kill();
   sink.close();
