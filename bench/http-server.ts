@@ -3,7 +3,7 @@
  * between variants. argv[2]: bare | httpkit | auto. Observability is configured by the environment
  * the parent passes (OTEL_TRACES_EXPORTER, OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_SAMPLER...).
  * Sends `{ port }` over IPC once listening; answers `{ health }` to 'health', `{ cpu }` (µs of CPU
- * used so far) to 'cpu' and `{ rss }` (bytes) to 'rss'.
+ * used so far) to 'cpu' and `{ rss: { rss, heapAfterGc } }` (bytes) to 'rss'.
  */
 import { createRequire } from 'node:module';
 import type { Request, Response } from 'express';
@@ -63,7 +63,12 @@ function listenPlain(app: import('express').Express): Promise<number> {
 
 process.on('message', (message) => {
   if (message === 'health') process.send?.({ health: health() });
-  if (message === 'rss') process.send?.({ rss: process.memoryUsage.rss() });
+  if (message === 'rss') {
+    // RSS as it stands, then the live heap after a full GC (the child runs with --expose-gc).
+    const rss = process.memoryUsage.rss();
+    (globalThis as { gc?: () => void }).gc?.();
+    process.send?.({ rss: { rss, heapAfterGc: process.memoryUsage().heapUsed } });
+  }
   if (message === 'cpu') {
     const { user, system } = process.cpuUsage();
     process.send?.({ cpu: user + system });
