@@ -118,13 +118,46 @@ describe('the trace viewer in a real browser, fed by the demo mesh', () => {
     expect(new Set(spans.map(service))).toEqual(new Set(['gateway', 'identity', 'worker', 'billing']));
     const labels = await page.locator('.span-row .span-label').allInnerTexts();
     expect(labels).toEqual(expect.arrayContaining([expect.stringMatching(/billing\s*POST \/invoices\s*SERVER/)]));
+    // A time scale over the bars: 0 and the trace's quarters.
+    const ticks = await page.locator('.axis .tick').allInnerTexts();
+    expect(ticks).toHaveLength(4);
+    expect(ticks[0]).toBe('0');
+    expect(ticks.slice(1).every((t) => /^\d+(\.\d+)? (ms|s)$/.test(t))).toBe(true);
+  });
+
+  it('paints each service’s bars in its own, clearly different colour', async () => {
+    await page.goto(`${viewer.url}/traces/${validTrace()}`);
+    const bars = await page.locator('.span-row').evaluateAll((rows) =>
+      rows.map((row) => ({
+        service: row.querySelector('.service')!.textContent!,
+        // The bar's own (inline) colour, as the browser normalised it: rgb(r, g, b).
+        rgb: (row.querySelector('.bar') as unknown as { style: { backgroundColor: string } }).style.backgroundColor
+          .match(/\d+/g)!
+          .map(Number),
+      })),
+    );
+    const byService = new Map<string, string>();
+    for (const bar of bars) {
+      expect(byService.get(bar.service) ?? String(bar.rgb)).toBe(String(bar.rgb)); // one colour per service
+      byService.set(bar.service, String(bar.rgb));
+    }
+    const colours = [...byService.values()].map((c) => c.split(',').map(Number));
+    expect(colours).toHaveLength(4);
+    for (const [i, a] of colours.entries()) {
+      for (const b of colours.slice(i + 1)) {
+        // Far apart in RGB (neighbouring hues of one saturation, as before, were ~40 apart).
+        expect(Math.hypot(a[0]! - b[0]!, a[1]! - b[1]!, a[2]! - b[2]!)).toBeGreaterThan(90);
+      }
+    }
   });
 
   it('shows a span’s log lines beside it and in its details', async () => {
     const consumer = validSpan('process order.created');
     await page.goto(`${viewer.url}/traces/${validTrace()}`);
     const row = page.locator(`#span-${consumer.spanId}`);
-    expect(await row.locator('.span-logs').innerText()).toContain('order billed');
+    const beside = await row.locator('.span-logs').innerText();
+    expect(beside).toContain('order billed');
+    expect(beside).toMatch(/\b\d{2}:\d{2}:\d{2}\.\d{3} INFO order billed/); // to the millisecond
     await row.click();
     const details = await page.locator('aside.details').innerText();
     expect(details).toMatch(/Log lines \(1\)/i);

@@ -17,12 +17,39 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-/** A stable colour per service name, so one service looks the same on every row and page. */
-export function color(service) {
-  let hash = 0;
-  for (const c of service) hash = (hash * 31 + c.charCodeAt(0)) >>> 0;
-  return `hsl(${hash % 360} 55% 42%)`;
+/** Well-separated colours that carry white text; none is the error red. */
+const PALETTE = [
+  '#455a64',
+  '#5d4037',
+  '#00796b',
+  '#ad1457',
+  '#33691e',
+  '#283593',
+  '#1565c0',
+  '#6a1b9a',
+  '#2e7d32',
+  '#9a5b00',
+];
+const hashOf = (name) => [...name].reduce((hash, c) => (hash * 31 + c.charCodeAt(0)) >>> 0, 0);
+let assigned = new Map();
+
+/**
+ * Gives each service shown on the page its own palette colour (its hash's slot, or the next free one),
+ * so bars of different services never share a colour while a name keeps its colour from page to page.
+ */
+export function assignColors(services) {
+  assigned = new Map();
+  const used = new Set();
+  for (const name of [...new Set(services)].sort()) {
+    let slot = hashOf(name) % PALETTE.length;
+    for (let tries = 0; used.has(slot) && tries < PALETTE.length; tries++) slot = (slot + 1) % PALETTE.length;
+    used.add(slot);
+    assigned.set(name, PALETTE[slot]);
+  }
 }
+
+/** The colour of a service: the one {@link assignColors} gave it, else its hash's slot. */
+export const color = (service) => assigned.get(service) ?? PALETTE[hashOf(service) % PALETTE.length];
 
 export const badge = (service) =>
   el('span', { class: 'service', style: { background: color(service) } }, service || '?');
@@ -31,6 +58,15 @@ export const duration = (nanos) => {
   return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
 };
 export const clock = (nanos) => new Date(Number(BigInt(nanos) / 1000000n)).toLocaleTimeString();
+/** Wall-clock time to the millisecond: the log lines and events of one request share a second. */
+export const clockMs = (nanos) =>
+  new Date(Number(BigInt(nanos) / 1000000n)).toLocaleTimeString(undefined, {
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    fractionalSecondDigits: 3,
+    hourCycle: 'h23',
+  });
 export const text = (value) => (typeof value === 'string' ? value : JSON.stringify(value));
 export const severityClass = (n) => (n >= 17 ? 'sev-error' : n >= 13 ? 'sev-warn' : undefined);
 

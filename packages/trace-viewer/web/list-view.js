@@ -1,6 +1,6 @@
 // The trace list at `/`: newest first, filtered by service, error and text, refreshed live.
 /* global location, history, URLSearchParams */
-import { badge, clock, debounce, duration, el, getJson } from './dom.js';
+import { assignColors, badge, clock, debounce, duration, el, getJson } from './dom.js';
 
 /** Renders the list into `app`; `live.onChange` reloads it when traces change. */
 export async function showList(app, live) {
@@ -53,6 +53,7 @@ export async function showList(app, live) {
       el('option', { value: '' }, 'all services'),
       ...body.services.map((s) => el('option', { value: s, selected: s === wanted }, s)),
     );
+    assignColors(body.services);
     count.textContent = `${body.traces.length} traces · ${body.stats.evictedTraces} evicted · ${body.stats.untracedLogs} log lines without a trace`;
     table.replaceChildren(
       ...(body.traces.length

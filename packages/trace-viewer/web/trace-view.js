@@ -1,7 +1,19 @@
 // One trace at `/traces/<trace id>#span-<span id>`: the waterfall across services, each span's log
 // lines under it, the selected span's details with its links as references to the linked spans.
 /* global document, window, location, history */
-import { badge, clock, color, duration, el, ERROR, getJson, KINDS, severityClass, text } from './dom.js';
+import {
+  assignColors,
+  badge,
+  clockMs,
+  color,
+  duration,
+  el,
+  ERROR,
+  getJson,
+  KINDS,
+  severityClass,
+  text,
+} from './dom.js';
 
 /** Renders one trace into `app`; `live.onChange` re-renders it when it receives spans or logs. */
 export async function showTrace(app, live, traceId, { scroll = true } = {}) {
@@ -49,6 +61,7 @@ export async function showTrace(app, live, traceId, { scroll = true } = {}) {
   const end = spans.reduce((m, s) => (BigInt(s.endTimeUnixNano) > m ? BigInt(s.endTimeUnixNano) : m), 0n);
   const total = Number(end - start) || 1;
   const services = [...new Set(spans.map((s) => s.service))];
+  assignColors(services);
 
   const details = el('aside', { class: 'details' });
   const rows = ordered.map(({ span, depth }) => spanRow(span, depth, start, total));
@@ -91,6 +104,7 @@ export async function showTrace(app, live, traceId, { scroll = true } = {}) {
             select(row.dataset.spanId);
           },
         },
+        timeAxis(total),
         rows,
       ),
       details,
@@ -102,6 +116,27 @@ export async function showTrace(app, live, traceId, { scroll = true } = {}) {
   live.onChange = (ids) => ids.includes(traceId) && showTrace(app, live, traceId, { scroll: false });
 }
 
+/** The waterfall's header: the time at each quarter of the trace, on the grid lines behind the bars. */
+function timeAxis(total) {
+  return el(
+    'div',
+    { class: 'axis' },
+    el('div', { class: 'note' }, 'service · span · kind'),
+    el(
+      'div',
+      { class: 'axis-ticks' },
+      [0, 1, 2, 3].map((quarter) =>
+        el(
+          'span',
+          { class: 'tick note', style: { left: `${quarter * 25}%` } },
+          quarter === 0 ? '0' : duration(BigInt(Math.round((total * quarter) / 4))),
+        ),
+      ),
+    ),
+    el('div', { class: 'duration note' }, 'duration'),
+  );
+}
+
 function spanRow(span, depth, start, total) {
   const offset = (Number(BigInt(span.startTimeUnixNano) - start) / total) * 100;
   const width = (Number(BigInt(span.endTimeUnixNano) - BigInt(span.startTimeUnixNano)) / total) * 100;
@@ -111,7 +146,7 @@ function spanRow(span, depth, start, total) {
     { class: 'span-row', id: `span-${span.spanId}`, 'data-span-id': span.spanId },
     el(
       'div',
-      { class: 'span-label', style: { paddingLeft: `${depth * 14}px` } },
+      { class: 'span-label', title: `${span.service}: ${span.name}`, style: { paddingLeft: `${depth * 14}px` } },
       badge(span.service),
       span.name,
       el('span', { class: 'kind' }, KINDS[span.kind] ?? span.kind),
@@ -138,7 +173,7 @@ function spanRow(span, depth, start, total) {
             el(
               'li',
               { class: severityClass(log.severityNumber), style: { paddingLeft: `${depth * 14 + 8}px` } },
-              `${clock(log.timeUnixNano)} ${log.severityText || ''} ${text(log.body)}`,
+              `${clockMs(log.timeUnixNano)} ${log.severityText || ''} ${text(log.body)}`,
             ),
           ),
         )
@@ -165,7 +200,7 @@ function logList(logs) {
       el(
         'li',
         { class: severityClass(log.severityNumber) },
-        el('span', { class: 'mono' }, `${clock(log.timeUnixNano)} ${log.severityText || ''} `),
+        el('span', { class: 'mono' }, `${clockMs(log.timeUnixNano)} ${log.severityText || ''} `),
         text(log.body),
         Object.keys(log.attributes).length ? kvTable(log.attributes) : '',
       ),
@@ -258,7 +293,7 @@ function spanDetails(span) {
       ? [
           el('h3', {}, 'Events'),
           others.map((e) =>
-            el('div', {}, el('strong', {}, e.name), ` ${clock(e.timeUnixNano)}`, kvTable(e.attributes)),
+            el('div', {}, el('strong', {}, e.name), ` ${clockMs(e.timeUnixNano)}`, kvTable(e.attributes)),
           ),
         ]
       : '',
