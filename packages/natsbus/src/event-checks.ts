@@ -6,13 +6,19 @@ const ATTRIBUTE_NAME = /^[a-z0-9]+$/;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 /** Attributes that, when present, must be non-empty strings. */
 const OPTIONAL_STRINGS = new Set(['subject', 'datacontenttype', 'dataschema', 'time', 'traceparent', 'tracestate']);
+/**
+ * What a CloudEvents String may not hold (CloudEvents 1.0.2, "Type System"): control characters
+ * U+0000–U+001F and U+007F–U+009F, Unicode noncharacters, and surrogates not used in pairs.
+ */
+const NOT_A_CLOUDEVENTS_STRING = /[\p{Cc}\p{Noncharacter_Code_Point}\p{Cs}]/u;
 const INT32_MIN = -2_147_483_648;
 const INT32_MAX = 2_147_483_647;
 
 /**
  * Checks an event about to be published against CloudEvents 1.0: required attributes non-empty
  * strings, optional ones non-empty strings when present, `time` in RFC 3339, extension names
- * lower-case alphanumeric and values of a CloudEvents type (String, Boolean, Integer, Binary).
+ * lower-case alphanumeric and values of a CloudEvents type (String without the characters the
+ * spec disallows, Boolean, Integer, Binary).
  * Binary extension values are replaced by their base64 form (their canonical string in both
  * modes); `null` attributes are dropped (absent). Errors name the attribute, never its value.
  */
@@ -20,6 +26,7 @@ export function checkPublishedEvent(event: Record<string, unknown>): void {
   for (const name of ['id', 'source', 'type'] as const) {
     const value = event[name];
     if (typeof value !== 'string' || value === '') invalid(`event.${name} must be a non-empty string`);
+    checkString(name, value);
   }
   for (const name in event) {
     if (name === 'data' || name === 'id' || name === 'source' || name === 'type' || name === 'specversion') continue;
@@ -35,9 +42,14 @@ export function checkPublishedEvent(event: Record<string, unknown>): void {
     if (OPTIONAL_STRINGS.has(name)) {
       if (typeof value !== 'string' || value === '') invalid(`event.${name} must be a non-empty string when present`);
       if (name === 'time' && !RFC3339.test(value)) invalid('event.time must be an RFC 3339 timestamp');
+      checkString(name, value);
       continue;
     }
-    if (typeof value === 'string' || typeof value === 'boolean') continue;
+    if (typeof value === 'string') {
+      checkString(name, value);
+      continue;
+    }
+    if (typeof value === 'boolean') continue;
     if (typeof value === 'number') {
       if (!Number.isInteger(value) || value < INT32_MIN || value > INT32_MAX) {
         invalid(`extension ${name} is a number that is not a 32-bit integer (CloudEvents Integer)`);
@@ -49,6 +61,12 @@ export function checkPublishedEvent(event: Record<string, unknown>): void {
       continue;
     }
     invalid(`extension ${name} is a ${typeof value}, not a string, boolean, integer or bytes`);
+  }
+}
+
+function checkString(name: string, value: string): void {
+  if (NOT_A_CLOUDEVENTS_STRING.test(value)) {
+    invalid(`event.${name} holds a control character, a noncharacter or an unpaired surrogate (CloudEvents String)`);
   }
 }
 

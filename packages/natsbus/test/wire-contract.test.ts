@@ -356,6 +356,12 @@ describe('publish-side validation', () => {
     ['array-valued extension', { tags: ['a'] }, 'tags'],
     ['fractional number extension', { ratio: 0.5 }, 'ratio'],
     ['integer extension out of 32-bit range', { big: 2 ** 31 }, 'big'],
+    // CloudEvents String: no control characters, noncharacters or unpaired surrogates
+    ['control character in subject', { subject: 'line\nbreak' }, 'subject'],
+    ['C1 control character in type', { type: 'a\u0085b' }, 'type'],
+    ['noncharacter in an extension', { note: 'x\uFFFE' }, 'note'],
+    ['supplementary noncharacter in source', { source: '/s\u{10FFFF}' }, 'source'],
+    ['unpaired surrogate in an extension', { label: 'half \uD83D' }, 'label'],
   ];
   for (const [name, extra, named] of refused) {
     it(`refuses ${name} before anything reaches the wire, naming the attribute, not the value`, async () => {
