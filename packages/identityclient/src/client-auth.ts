@@ -1,5 +1,7 @@
 import { CredentialSource } from './credential-source.ts';
+import { IdentityUnavailableError } from './errors.ts';
 import type { ResolvedConfig } from './internal-types.ts';
+import { isB64Token } from './token-screen.ts';
 
 /** How one introspection request authenticates: an Authorization header, or form members. */
 export interface ClientAuthentication {
@@ -28,7 +30,14 @@ export function createClientAuthPlan(config: ResolvedConfig): ClientAuthPlan {
     config.logger.warn({ err: error }, 'refreshing the identity client credential failed; the current one is kept'),
   );
   const build = (credential: string): ClientAuthentication => {
-    if (clientAuth === 'bearer') return { authorization: `Bearer ${credential}`, form: [], credential };
+    if (clientAuth === 'bearer') {
+      // RFC 6750 §2.1; fetch would refuse anything else with an error quoting the header, token included
+      if (!isB64Token(credential))
+        throw new IdentityUnavailableError('the bearer client token is not an RFC 6750 b64token', {
+          reason: 'credentials',
+        });
+      return { authorization: `Bearer ${credential}`, form: [], credential };
+    }
     if (clientAuth === 'client_secret_post')
       return {
         authorization: undefined,

@@ -1,6 +1,7 @@
 import { getLogger, readBoolean, readNumber, readString, shown, warnOnce } from '@service-runtime/observability';
 import { IdentityConfigError } from './errors.ts';
 import type { ResolvedConfig } from './internal-types.ts';
+import { isB64Token } from './token-screen.ts';
 import type {
   BreakerOptions,
   CacheOptions,
@@ -40,6 +41,10 @@ export function resolveConfig(options: IdentityClientOptions, env: NodeJS.Proces
   if (clientAuth === 'bearer' && !bearerToken)
     throw new IdentityConfigError(
       'clientAuth "bearer" needs a bearerToken string or function (or IDENTITY_BEARER_TOKEN)',
+    );
+  if (clientAuth === 'bearer' && typeof bearerToken === 'string' && !isB64Token(bearerToken))
+    throw new IdentityConfigError(
+      'the bearer token (bearerToken or IDENTITY_BEARER_TOKEN) is not an RFC 6750 b64token',
     );
   if (clientAuth !== 'bearer' && (!clientId || !clientSecret))
     throw new IdentityConfigError(

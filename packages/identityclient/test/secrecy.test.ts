@@ -181,6 +181,33 @@ describe('nothing secret in spans, logs, errors or responses', () => {
     for (const secret of [TOKEN, CLIENT_TOKEN]) expect(everything).not.toContain(secret);
   });
 
+  it('refuses a bearer client token that is not a b64token without quoting it (fetch would, in its error)', async () => {
+    const CLIENT_TOKEN = 'CLIENT-BEARER-must-never-leak-5e07';
+    const { logger, lines } = capturedLogger();
+    const identity = createIdentityClient({
+      introspectionUrl: stub.url,
+      clientAuth: 'bearer',
+      bearerToken: () => `${CLIENT_TOKEN}\nsecond-line`,
+      retry: false,
+      logger,
+    });
+    telemetry.reset();
+    const requests = stub.requests.length;
+    const error = await trace.getTracer('test').startActiveSpan('request', async (span) => {
+      const failure = await identity.introspect(TOKEN).catch((e: unknown) => e as Error);
+      span.end();
+      return failure;
+    });
+    expect(error).toMatchObject({ code: 'IDENTITY_UNAVAILABLE', reason: 'credentials' });
+    expect(stub.requests.length).toBe(requests);
+    expect(lines.length).toBeGreaterThan(0);
+    const everything = [dumpSpans(telemetry.spans()), ...lines, String(error?.stack), String(error?.cause)];
+    expect(everything.join('\n')).not.toContain(CLIENT_TOKEN);
+    const fixed = { introspectionUrl: stub.url, clientAuth: 'bearer' as const, bearerToken: `${CLIENT_TOKEN} x` };
+    expect(() => createIdentityClient(fixed)).toThrow(/not an RFC 6750 b64token/);
+    expect(() => createIdentityClient(fixed)).not.toThrow(CLIENT_TOKEN);
+  });
+
   it('warns about throttling once for a burst of refusals, never naming a token', async () => {
     stub.reply(() => ({ body: { active: false } }));
     const { logger, lines } = capturedLogger();
