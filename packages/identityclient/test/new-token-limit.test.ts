@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { createIdentityClient } from '../src/index.ts';
 import { NewTokenLimit } from '../src/new-token-limit.ts';
@@ -48,7 +49,7 @@ describe('screenToken', () => {
 });
 
 describe('the new-token limit in the client', () => {
-  const { stub } = useStubHarness();
+  const { stub, telemetry } = useStubHarness();
 
   it('never refuses a known token: its expired answer is refreshed while the limit is full, an unknown one is throttled', async () => {
     stub.reply((request) =>
@@ -69,7 +70,15 @@ describe('the new-token limit in the client', () => {
     const hold = new AbortController();
     const slow = identity.introspect('slow-unknown', { signal: hold.signal }).catch((error: unknown) => error);
     const before = stub.requests.length;
-    await expect(identity.introspect('other-unknown')).rejects.toMatchObject({ reason: 'throttled' });
+    telemetry.reset();
+    await trace.getTracer('test').startActiveSpan('GET /orders', async (span) => {
+      await expect(identity.introspect('other-unknown')).rejects.toMatchObject({ reason: 'throttled' });
+      span.end();
+    });
+    // no span of its own: the caller's span says what happened
+    expect(telemetry.spans().map((span) => [span.name, span.attributes])).toEqual([
+      ['GET /orders', { 'identity.cache': 'throttled', 'error.type': 'throttled' }],
+    ]);
     expect((await identity.introspect('known')).active).toBe(true);
     expect(stub.requests.slice(before).map((request) => request.form.get('token'))).toContain('known');
     expect(stub.requests.map((request) => request.form.get('token'))).not.toContain('other-unknown');
