@@ -9,6 +9,7 @@ export function docFiles({ name }: TemplateContext): GeneratedFile[] {
 
 # --- service ---
 PORT=8080                                   # HTTP port
+SHUTDOWN_GRACE_MS=                          # bound of the whole shutdown after SIGTERM, default 25000
 
 # --- observability (standard OpenTelemetry names) ---
 OTEL_SERVICE_NAME=${name}
@@ -28,17 +29,24 @@ OTEL_BSP_MAX_EXPORT_BATCH_SIZE=             # default 512
 OTEL_BSP_EXPORT_TIMEOUT=                    # ms, default 30000
 OTEL_LOGS_EXPORTER=                         # console (default) | otlp | none, or a list: console,otlp
 OTEL_EXPORTER_OTLP_LOGS_ENDPOINT=           # full logs URL, default the endpoint above + /v1/logs
+OTEL_BLRP_SCHEDULE_DELAY=                   # ms a log record may wait for its batch, default 1000
+OTEL_BLRP_MAX_QUEUE_SIZE=                   # bounded log record queue, default 2048
+OTEL_BLRP_MAX_EXPORT_BATCH_SIZE=            # default 512
+OTEL_BLRP_EXPORT_TIMEOUT=                   # ms, default 30000
 OTEL_METRICS_EXPORTER=                      # prometheus (default, served at /metrics) | otlp | none
 OTEL_METRIC_EXPORT_INTERVAL=                # ms between OTLP metric exports, default 60000
+OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=   # cumulative (default) | delta | lowmemory
 OTEL_SDK_DISABLED=                          # true turns tracing and metrics off
 OTEL_LOG_LEVEL=                             # SDK diagnostics level, default warn
 LOG_LEVEL=                                  # service log level, default info
 
 # --- httpkit ---
 HTTPKIT_TRUSTED_HOSTS=                      # hosts that may receive traceparent on outbound calls: name, name:port, *.suffix
+HTTPKIT_TRUST_INCOMING_TRACE_CONTEXT=       # default true; false on services that face the outside (new trace + link)
 HTTPKIT_UNTRACED_PATHS=                     # default /healthz,/readyz,/metrics
 HTTPKIT_BODY_LIMIT=                         # JSON body limit, default 100kb
 HTTPKIT_SHUTDOWN_TIMEOUT_MS=                # graceful close bound, default 10000
+OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS=    # methods recorded as themselves (replaces the default list); others are _OTHER
 
 # --- identityclient (RFC 7662 introspection) ---
 IDENTITY_INTROSPECTION_URL=http://identity:3000/token/introspection
@@ -72,6 +80,7 @@ NATS_URL=nats://localhost:4222              # comma-separated list for a cluster
 NATSBUS_SOURCE=                             # CloudEvents source, default urn:service:${name}
 NATSBUS_CONTENT_MODE=                       # structured (default) | binary
 NATSBUS_EXTERNAL_SUBJECTS=                  # subjects outside the trust boundary: no trace context (e.g. partner.>)
+NATSBUS_DRAIN_TIMEOUT_MS=                   # how long running handlers may take at close, default 10000
 `,
     },
     {
