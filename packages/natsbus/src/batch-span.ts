@@ -4,6 +4,7 @@ import {
   ATTR_MESSAGING_BATCH_MESSAGE_COUNT,
   ATTR_MESSAGING_CONSUMER_GROUP_NAME,
   ATTR_MESSAGING_DESTINATION_NAME,
+  ATTR_MESSAGING_DESTINATION_TEMPLATE,
   ATTR_MESSAGING_OPERATION_NAME,
   ATTR_MESSAGING_OPERATION_TYPE,
   ATTR_MESSAGING_SYSTEM,
@@ -13,7 +14,7 @@ import {
 } from './semconv.ts';
 import { MeteredSpan } from './metered-span.ts';
 import { consumedTally, recordProcessed } from './messaging-metrics.ts';
-import { getTracer, SpanStarts } from './tracer.ts';
+import { destinationTemplate, getTracer, SpanStarts } from './tracer.ts';
 
 const starts = new SpanStarts('process', SpanKind.CONSUMER, 'process', consumedTally);
 
@@ -21,7 +22,9 @@ const starts = new SpanStarts('process', SpanKind.CONSUMER, 'process', consumedT
  * One CONSUMER span for a batch: a new root with a link to each message's creation context (the
  * messaging semconv's SHOULD; the hop context when a message has none), the message count and the
  * first and last stream sequence, so lag and partial failures can be traced back to single
- * messages. Its end records `messaging.process.duration` once and counts every message consumed.
+ * messages. A wildcard filter is the destination template; `messaging.destination.name` is the
+ * subject, set only when every message has the same one (messaging semconv for batches). Its end records
+ * `messaging.process.duration` once and counts every message consumed.
  */
 export function startBatchSpan(
   destination: string,
@@ -32,7 +35,10 @@ export function startBatchSpan(
   const links: Link[] = [];
   let first = Number.POSITIVE_INFINITY;
   let last = 0;
+  const template = destinationTemplate(destination);
+  let name: string | undefined = batch[0]?.raw.subject;
   for (const { raw, decoded } of batch) {
+    if (raw.subject !== name) name = undefined;
     const linked = decoded.creation ?? decoded.hop;
     if (linked !== undefined) {
       links.push({ context: linked, attributes: { [ATTR_MESSAGING_DESTINATION_NAME]: raw.subject } });
@@ -49,7 +55,8 @@ export function startBatchSpan(
       links,
       attributes: {
         [ATTR_MESSAGING_SYSTEM]: 'nats',
-        [ATTR_MESSAGING_DESTINATION_NAME]: destination,
+        ...(name === undefined ? {} : { [ATTR_MESSAGING_DESTINATION_NAME]: name }),
+        ...(template === undefined ? {} : { [ATTR_MESSAGING_DESTINATION_TEMPLATE]: template }),
         [ATTR_MESSAGING_OPERATION_TYPE]: 'process',
         [ATTR_MESSAGING_OPERATION_NAME]: 'process',
         [ATTR_MESSAGING_CONSUMER_GROUP_NAME]: durable,
@@ -62,7 +69,7 @@ export function startBatchSpan(
     ROOT_CONTEXT,
   );
   // batch metrics name the filter subject (or stream) as the destination: one entry per consumer
-  const tally = starts.for(destination).metricTally(undefined, durable);
+  const tally = starts.for(destination, template).metricTally(undefined, durable);
   const metered = new MeteredSpan(span, tally, recordProcessed, batch.length);
   return { span: metered, context: trace.setSpan(ROOT_CONTEXT, span) };
 }

@@ -12,6 +12,8 @@ beforeAll(async () => {
 afterAll(async () => fx.close());
 beforeEach(() => fx.telemetry.reset());
 
+/** The bucket boundaries (s) the messaging semconv advises for its duration histograms. */
+const MESSAGING_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 const FORWARDED_FROM = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
 describe('messaging semantic conventions', () => {
@@ -113,6 +115,33 @@ describe('messaging semantic conventions', () => {
     expect(batch.links.map((l) => l.context.spanId)).toEqual(['b7ad6b7169203331']);
   });
 
+  it('gives a batch under a wildcard filter the template, and a destination name only when one subject holds it all', async () => {
+    const bus = await fx.bus();
+    const stream = `BATCHT${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
+    const prefix = stream.toLowerCase();
+    await bus.ensureStream({ name: stream, subjects: [`${prefix}.>`], storage: 'memory' });
+    for (const leaf of ['a', 'b']) await bus.publish(`${prefix}.${leaf}`, { type: 't' }, { jetstream: true });
+    const batches: number[] = [];
+    await bus.consumeBatch(
+      { stream, durable: 'mixed', filterSubject: `${prefix}.*` },
+      (events) => void batches.push(events.length),
+      { batchSize: 10 },
+    );
+    await waitFor(() => batches.reduce((a, b) => a + b, 0) === 2);
+    const spans = await waitFor(() => {
+      const found = spansNamed(fx.telemetry, `process ${prefix}.*`);
+      return found.length === batches.length ? found : undefined;
+    });
+    for (const [i, span] of spans.entries()) {
+      expect(span.attributes['messaging.destination.template']).toBe(`${prefix}.*`);
+      const subjects = new Set(span.links.map((l) => l.attributes?.['messaging.destination.name']));
+      const expected = subjects.size === 1 ? [...subjects][0] : undefined;
+      expect(span.attributes['messaging.destination.name'], `batch ${i}`).toBe(expected);
+    }
+    // both messages in one batch: no single destination name
+    if (batches.length === 1) expect(spans[0]!.attributes).not.toHaveProperty('messaging.destination.name');
+  });
+
   it('records the messaging metrics: operation and process durations, sent and consumed counts', async () => {
     const bus = await fx.bus();
     const subject = uniqueSubject('metered');
@@ -137,5 +166,17 @@ describe('messaging semantic conventions', () => {
     expect(consumed.find((l) => l.includes('error_type="invalid_json"'))).toMatch(/ 1$/);
     expect(lines('messaging_client_operation_duration').some((l) => l.includes('_count') && / 2$/.test(l))).toBe(true);
     expect(lines('messaging_process_duration').some((l) => l.includes('_count'))).toBe(true);
+    // units and instrument kinds as the conventions give them; the advised bucket boundaries
+    for (const [name, unit, type] of [
+      ['messaging_client_operation_duration', 's', 'histogram'],
+      ['messaging_process_duration', 's', 'histogram'],
+      ['messaging_client_sent_messages_total', '{message}', 'counter'],
+      ['messaging_client_consumed_messages_total', '{message}', 'counter'],
+    ]) {
+      expect(text).toContain(`# UNIT ${name} ${unit}\n`);
+      expect(text).toContain(`# TYPE ${name} ${type}\n`);
+    }
+    const buckets = lines('messaging_client_operation_duration_bucket').map((l) => /le="([^"]+)"/.exec(l)![1]);
+    expect(buckets).toEqual([...MESSAGING_BUCKETS.map(String), '+Inf']);
   });
 });
