@@ -68,8 +68,9 @@ if (allSpans !== undefined) {
     log(`\n── audit of the billed order: a new trace, linked to the valid order · trace ${audit.traceId}`);
     log(renderWaterfall(spans, allSpans));
   }
-} else {
-  log(`\nspans went to ${externalEndpoint ?? viewer?.otlpEndpoint}; look up these traces:`);
+} else if (viewer === undefined) {
+  // Spans went to an external collector; a viewer in another process gets its URLs printed below instead.
+  log(`\nspans went to ${externalEndpoint}; look up these traces:`);
   for (const step of Object.values(result.steps)) log(`  ${step.title}: trace ${step.traceId ?? '?'}`);
 }
 if (viewer !== undefined) {
