@@ -92,6 +92,23 @@ describe('Go publishes, natsbus consumes (core NATS)', () => {
   }
 });
 
+describe('Go forwards, natsbus consumes: the hop context comes from the header OpenTelemetry Go wrote', () => {
+  for (const mode of ['structured', 'binary'] as const) {
+    it(`${mode} mode: the consumer span is a child of the Traceparent header and links the creation context`, async () => {
+      const subject = subjectFor(`go-hop-${mode}`);
+      const received = await collect(subject);
+      const go = await goPublish(peer, ['-url', url, '-subject', subject, '-mode', mode, '-hop']);
+      expect(go.creationSpanId).not.toBe(go.spanId);
+      await waitFor(() => received.length === 1);
+      expect(received[0]!.traceparent).toBe(`00-${go.traceId}-${go.creationSpanId}-01`);
+      const consumer = await spanOn(SpanKind.CONSUMER, subject);
+      expect(consumer.spanContext().traceId).toBe(go.traceId);
+      expect(consumer.parentSpanContext?.spanId).toBe(go.spanId);
+      expect(consumer.links.map((l) => l.context.spanId)).toEqual([go.creationSpanId]);
+    });
+  }
+});
+
 describe('natsbus publishes, Go consumes (core NATS)', () => {
   for (const mode of ['structured', 'binary'] as const) {
     it(`${mode} mode: Go parses a valid CloudEvent and finds the trace in the extension and the headers`, async () => {

@@ -84,9 +84,14 @@ export function runGoPeer(binary: string, command: 'publish' | 'consume', args: 
 export async function goPublish(
   binary: string,
   args: string[],
-): Promise<{ id: string; traceId: string; spanId: string }> {
+): Promise<{ id: string; traceId: string; spanId: string; creationSpanId: string }> {
   const run = runGoPeer(binary, 'publish', args);
   await run.done;
   const line = await run.line((l) => typeof l['published'] === 'string');
-  return { id: line['published'] as string, traceId: line['traceId'] as string, spanId: line['spanId'] as string };
+  return {
+    id: line['published'] as string,
+    traceId: line['traceId'] as string,
+    spanId: line['spanId'] as string,
+    creationSpanId: line['creationSpanId'] as string,
+  };
 }

@@ -32,6 +32,7 @@ func main() {
 	subject := flags.String("subject", "", "subject to publish to or consume from")
 	mode := flags.String("mode", "structured", "publish content mode: structured or binary")
 	bad := flags.Bool("bad", false, "publish: send an event with an unsupported specversion before the good one")
+	hop := flags.Bool("hop", false, "publish: a forward's shape: the extension holds an earlier creation span, the headers this send's span")
 	useJS := flags.Bool("js", false, "use JetStream (publish with PubAck, consume with a pull consumer)")
 	stream := flags.String("stream", "", "consume: JetStream stream to bind to")
 	durable := flags.String("durable", "", "consume: JetStream durable name")
@@ -46,7 +47,7 @@ func main() {
 	defer nc.Close()
 	switch os.Args[1] {
 	case "publish":
-		err = publish(nc, *subject, *mode, *bad, *useJS)
+		err = publish(nc, *subject, *mode, *bad, *hop, *useJS)
 	case "consume":
 		err = consume(nc, *subject, *count, *useJS, *stream, *durable)
 	default:
@@ -78,8 +79,10 @@ func publisher(nc *nats.Conn, useJS bool) (func(*nats.Msg) error, error) {
 }
 
 // publish sends (optionally a bad event, then) one good event in a PRODUCER span of a new trace,
-// and prints that span's context and the good event's id.
-func publish(nc *nats.Conn, subject, mode string, bad, useJS bool) error {
+// and prints that span's context and the good event's id. With `hop` the event's creation context
+// is an earlier span of the same trace and only the headers carry the PRODUCER span, as after a
+// forward: what natsbus then follows is the header OpenTelemetry Go wrote.
+func publish(nc *nats.Conn, subject, mode string, bad, hop, useJS bool) error {
 	send, err := publisher(nc, useJS)
 	if err != nil {
 		return err
@@ -104,9 +107,18 @@ func publish(nc *nats.Conn, subject, mode string, bad, useJS bool) error {
 			return err
 		}
 	}
-	ctx, span := tracer.Start(context.Background(), "publish "+subject, trace.WithSpanKind(trace.SpanKindProducer))
+	ctx := context.Background()
+	var creation trace.Span
+	if hop {
+		ctx, creation = tracer.Start(ctx, "create "+subject, trace.WithSpanKind(trace.SpanKindProducer))
+		defer creation.End()
+	}
+	ctx, span := tracer.Start(ctx, "publish "+subject, trace.WithSpanKind(trace.SpanKindProducer))
 	defer span.End()
-	event := newEvent(span.SpanContext())
+	if creation == nil {
+		creation = span
+	}
+	event := newEvent(creation.SpanContext())
 	m, err := encode(ctx, subject, mode, event)
 	if err != nil {
 		return err
@@ -114,7 +126,9 @@ func publish(nc *nats.Conn, subject, mode string, bad, useJS bool) error {
 	if err := send(m); err != nil {
 		return err
 	}
-	return emit(map[string]any{"published": event.ID, "traceId": traceID(span), "spanId": spanID(span)})
+	return emit(map[string]any{
+		"published": event.ID, "traceId": traceID(span), "spanId": spanID(span), "creationSpanId": spanID(creation),
+	})
 }
 
 // consume reads `count` messages, decodes each as the binding says, extracts trace context the
