@@ -5,6 +5,7 @@
  */
 import { TraceViewerError } from './errors.ts';
 import type { OtlpAnyValue, OtlpAttributes, OtlpLogRecord, OtlpSpan } from './otlp-types.ts';
+import { setAttribute } from './attribute-map.ts';
 
 type Json = Record<string, unknown>;
 
@@ -68,7 +69,7 @@ function attributes(raw: unknown, depth = 0): OtlpAttributes {
   const out: OtlpAttributes = {};
   for (const item of list(raw, 'attributes')) {
     const kv = object(item, 'attribute');
-    out[str(kv['key'])] = anyValue(kv['value'], depth);
+    setAttribute(out, str(kv['key']), anyValue(kv['value'], depth));
   }
   return out;
 }

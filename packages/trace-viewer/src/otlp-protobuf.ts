@@ -12,6 +12,7 @@ import type {
   OtlpSpanLink,
 } from './otlp-types.ts';
 import { ProtobufReader } from './protobuf-reader.ts';
+import { setAttribute } from './attribute-map.ts';
 
 type Reader = ProtobufReader;
 
@@ -48,7 +49,7 @@ function keyValue(r: Reader, into: OtlpAttributes): void {
     else if (field === 2 && wire === 2) value = anyValue(r.sub());
     else r.skip(wire);
   }
-  into[key] = value;
+  setAttribute(into, key, value);
 }
 
 /** The KeyValue list in field `listField` of the message `r`. */

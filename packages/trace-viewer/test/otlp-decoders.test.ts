@@ -52,6 +52,53 @@ describe('OTLP decoders, on requests the SDK serializers made', () => {
     ]);
   });
 
+  it('keeps attributes named __proto__ or constructor as ordinary attributes, in both encodings', () => {
+    // protobuf by hand: Request{ResourceSpans{ScopeSpans{Span{trace id, span id, name, attributes}}}}
+    const len = (field: number, bytes: Uint8Array) => Uint8Array.of((field << 3) | 2, bytes.length, ...bytes);
+    const str = (field: number, s: string) => len(field, new TextEncoder().encode(s));
+    const kv = (key: string, nested: Uint8Array) => len(9, Uint8Array.of(...str(1, key), ...len(2, nested)));
+    const kvlist = len(6, len(1, Uint8Array.of(...str(1, 'polluted'), ...len(2, str(1, 'yes')))));
+    const span = Uint8Array.of(
+      ...len(1, new Uint8Array(16).fill(0xab)),
+      ...len(2, new Uint8Array(8).fill(0xcd)),
+      ...str(5, 'x'),
+      ...kv('__proto__', kvlist),
+      ...kv('constructor', str(1, 'c')),
+    );
+    const [fromProtobuf] = decodeTraceRequest(len(1, len(2, len(2, span))));
+    const attribute = (key: string, value: unknown) => ({ key, value });
+    const [fromJson] = decodeTraceJson({
+      resourceSpans: [
+        {
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId: 'ab'.repeat(16),
+                  spanId: 'cd'.repeat(8),
+                  name: 'x',
+                  attributes: [
+                    attribute('__proto__', {
+                      kvlistValue: { values: [attribute('polluted', { stringValue: 'yes' })] },
+                    }),
+                    attribute('constructor', { stringValue: 'c' }),
+                  ],
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    for (const decoded of [fromProtobuf!, fromJson!]) {
+      expect(Object.keys(decoded.attributes)).toEqual(['__proto__', 'constructor']);
+      expect(JSON.parse(JSON.stringify(decoded.attributes))).toEqual(
+        JSON.parse('{"__proto__": {"polluted": "yes"}, "constructor": "c"}'),
+      );
+      expect(Object.getPrototypeOf(decoded.attributes)).toBe(Object.prototype);
+    }
+  });
+
   it('refuses truncated, overlong and nonsense protobuf with MALFORMED_PROTOBUF', () => {
     const truncated = made.traces.protobuf.subarray(0, made.traces.protobuf.length - 3);
     for (const body of [
