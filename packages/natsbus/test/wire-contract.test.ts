@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { headers as natsHeaders, type Msg, type MsgHdrs } from '@nats-io/transport-node';
 import { context, createTraceState, ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
 // the same module instance that '@service-runtime/observability' resolves to under the source condition
@@ -38,6 +39,46 @@ function headersOf(entries: Record<string, string>): MsgHdrs {
   for (const [k, v] of Object.entries(entries)) h.set(k, v);
   return h;
 }
+
+/** A received message as docs/wire-contract.md writes one: each line with its `\\r\\n` spelled out. */
+function asDocumented(msg: Msg): string {
+  let text = 'NATS/1.0\\r\\n\n';
+  for (const name of msg.headers!.keys()) {
+    for (const value of msg.headers!.values(name)) text += `${name}: ${value}\\r\\n\n`;
+  }
+  return `${text}\\r\\n\n${msg.string()}\n`;
+}
+
+/** The generated values (id, time, trace ids) replaced by placeholders. */
+function withoutGenerated(text: string): string {
+  return text
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<id>')
+    .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/g, '<time>')
+    .replace(/00-[0-9a-f]{32}-[0-9a-f]{16}-01/g, '<traceparent>');
+}
+
+describe('the examples in docs/wire-contract.md', () => {
+  it('are the bytes natsbus writes for that publish in each content mode (generated values aside)', async () => {
+    const doc = readFileSync(new URL('../../../docs/wire-contract.md', import.meta.url), 'utf8');
+    const examples = [...doc.matchAll(/```text\n(NATS\/1\.0[^`]*)```/g)]
+      .map((m) => m[1]!)
+      .filter((block) => !block.includes('...'));
+    expect(examples).toHaveLength(2);
+    const bus = await fx.bus({ source: '/orders-service' });
+    const subject = uniqueSubject('orders.created');
+    const wire = await wireOf(bus, subject);
+    const event = {
+      type: 'order.created',
+      subject: 'order 42 – €',
+      data: { orderId: 42, total: 19.9 },
+      tenant: 'acme',
+    };
+    await bus.publish(subject, event);
+    await bus.publish(subject, event, { contentMode: 'binary' });
+    await waitFor(() => wire.length === 2);
+    expect(wire.map((msg) => withoutGenerated(asDocumented(msg)))).toEqual(examples.map(withoutGenerated));
+  });
+});
 
 describe('binary content mode (CloudEvents NATS binding 1.0.3 §3.1)', () => {
   it('reads ce-datacontenttype: a text/plain event from another client keeps its text', async () => {
