@@ -219,6 +219,7 @@ describe('the same over JetStream', () => {
       const producer = await spanOn(SpanKind.PRODUCER, subject);
       expectGoSawTrace(line, mode, traceparentOf(producer), producer);
       expect(line['event']).toMatchObject({ id, type: 'ts.hello' });
+      expect(line['msgId']).toBe(id); // Nats-Msg-Id is the CloudEvent id
     });
   }
 

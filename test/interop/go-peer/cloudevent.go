@@ -146,6 +146,9 @@ func inspect(m *nats.Msg) map[string]any {
 		out["carrier"] = map[string]string{"traceId": hop.TraceID().String(), "spanId": hop.SpanID().String()}
 	}
 	out["natsGet"] = m.Header.Get("traceparent")
+	if id := m.Header.Get(nats.MsgIdHdr); id != "" {
+		out["msgId"] = id
+	}
 	_, span := tracer.Start(ctx, "process "+m.Subject, trace.WithSpanKind(trace.SpanKindConsumer))
 	span.End()
 	out["span"] = map[string]string{"traceId": traceID(span), "spanId": spanID(span)}
