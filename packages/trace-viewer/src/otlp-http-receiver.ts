@@ -18,18 +18,21 @@ const CORS = {
   'access-control-allow-headers': 'content-type, content-encoding',
 };
 
-/** google.rpc.Status { code = 1; message = 2 } as protobuf, the body OTLP/HTTP gives errors. */
-function statusProtobuf(code: number, message: string): Buffer {
-  const text = Buffer.from(message, 'utf8');
-  const length: number[] = [];
-  for (let v = text.length; ; v >>>= 7) {
-    if (v < 0x80) {
-      length.push(v);
-      break;
-    }
-    length.push((v & 0x7f) | 0x80);
+function varint(n: number): number[] {
+  const out: number[] = [];
+  for (let v = n; ; v = Math.floor(v / 128)) {
+    if (v < 0x80) return [...out, v];
+    out.push((v % 128) | 0x80);
   }
-  return Buffer.concat([Buffer.from([0x08, code, 0x12, ...length]), text]);
+}
+
+/**
+ * `{ 1: varint, 2: string }` as protobuf: the shape of both google.rpc.Status (code, message), the
+ * body of OTLP/HTTP errors, and OTLP's ExportPartialSuccess (rejected count, error_message).
+ */
+function numberAndText(n: number, message: string): Buffer {
+  const text = Buffer.from(message, 'utf8');
+  return Buffer.concat([Buffer.from([0x08, ...varint(n), 0x12, ...varint(text.length)]), text]);
 }
 
 /** Answers an OTLP/HTTP error: status, and google.rpc.Status in the request's encoding. */
@@ -40,7 +43,7 @@ function fail(res: ServerResponse, status: number, message: string, encoding: En
     connection: 'close',
     'content-type': encoding === 'json' ? 'application/json' : 'application/x-protobuf',
   });
-  res.end(encoding === 'json' ? JSON.stringify({ code: grpcCode, message }) : statusProtobuf(grpcCode, message));
+  res.end(encoding === 'json' ? JSON.stringify({ code: grpcCode, message }) : numberAndText(grpcCode, message));
 }
 
 /**
@@ -119,8 +122,9 @@ export function createOtlpHttpHandler(
     let body = await readBody(req, maxBodyBytes);
     if (body !== undefined && contentEncoding === 'gzip') body = await gunzipBounded(body, maxBodyBytes);
     if (body === undefined) return fail(res, 413, `body larger than ${maxBodyBytes} bytes`, encoding);
+    let rejected = 0;
     try {
-      if (signal !== 'metrics') ingest(store, signal, encoding, body);
+      if (signal !== 'metrics') rejected = ingest(store, signal, encoding, body);
     } catch (error) {
       return fail(res, 400, error instanceof Error ? error.message : String(error), encoding);
     }
@@ -128,22 +132,47 @@ export function createOtlpHttpHandler(
       ...CORS,
       'content-type': encoding === 'json' ? 'application/json' : 'application/x-protobuf',
     });
-    res.end(encoding === 'json' ? '{}' : undefined);
+    res.end(exportResponse(signal, encoding, rejected, store));
   }
 }
 
-function ingest(store: TraceStore, signal: 'traces' | 'logs', encoding: Encoding, body: Buffer): void {
-  if (encoding === 'protobuf') {
-    if (signal === 'traces') store.addSpans(decodeTraceRequest(body));
-    else store.addLogs(decodeLogsRequest(body));
-    return;
+/**
+ * The Export*ServiceResponse: empty, or (OTLP: a server that keeps only part of a request MUST say so)
+ * a partial_success with the number of spans or log records the store did not keep, and why.
+ */
+function exportResponse(signal: Signal, encoding: Encoding, rejected: number, store: TraceStore): string | Buffer {
+  if (rejected === 0 || signal === 'metrics') {
+    return encoding === 'json' ? '{}' : Buffer.alloc(0);
   }
+  const { maxSpansPerTrace, maxLogsPerTrace } = store.limits;
+  const message =
+    signal === 'traces'
+      ? `${rejected} spans not kept: their trace already holds ${maxSpansPerTrace} (--max-spans-per-trace), or their ids are not hex`
+      : `${rejected} log records not kept: their trace already holds ${maxLogsPerTrace} (--max-logs-per-trace)`;
+  if (encoding === 'json') {
+    const count = signal === 'traces' ? 'rejectedSpans' : 'rejectedLogRecords';
+    return JSON.stringify({ partialSuccess: { [count]: String(rejected), errorMessage: message } });
+  }
+  const partial = numberAndText(rejected, message);
+  return Buffer.concat([Buffer.from([0x0a, ...varint(partial.length)]), partial]);
+}
+
+/** Decodes the body into the store; returns how many items the store did not keep. */
+function ingest(store: TraceStore, signal: 'traces' | 'logs', encoding: Encoding, body: Buffer): number {
   let doc: unknown;
-  try {
-    doc = JSON.parse(body.toString('utf8'));
-  } catch (error) {
-    throw new TraceViewerError('MALFORMED_JSON', `malformed OTLP/JSON: ${(error as Error).message}`);
+  if (encoding === 'json') {
+    try {
+      doc = JSON.parse(body.toString('utf8'));
+    } catch (error) {
+      throw new TraceViewerError('MALFORMED_JSON', `malformed OTLP/JSON: ${(error as Error).message}`);
+    }
   }
-  if (signal === 'traces') store.addSpans(decodeTraceJson(doc));
-  else store.addLogs(decodeLogsJson(doc));
+  // The store counts what it drops; one synchronous add, so the difference is this request's share.
+  const before = store.stats();
+  if (signal === 'traces') {
+    store.addSpans(encoding === 'json' ? decodeTraceJson(doc) : decodeTraceRequest(body));
+    return store.stats().droppedSpans - before.droppedSpans;
+  }
+  store.addLogs(encoding === 'json' ? decodeLogsJson(doc) : decodeLogsRequest(body));
+  return store.stats().droppedLogs - before.droppedLogs;
 }

@@ -1,4 +1,10 @@
 import { gzipSync } from 'node:zlib';
+import {
+  JsonLogsSerializer,
+  JsonTraceSerializer,
+  ProtobufLogsSerializer,
+  ProtobufTraceSerializer,
+} from '@opentelemetry/otlp-transformer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTraceViewer, type TraceViewer } from '../src/trace-viewer.ts';
 import { sdkRequests, type SdkRequests } from './sdk-requests.ts';
@@ -90,6 +96,34 @@ describe('the OTLP/HTTP receiver', () => {
     expect((await post('/v1/spans', made.traces.json, JSON_TYPE)).status).toBe(404);
     expect((await fetch(`${viewer.otlpEndpoint}/v1/traces`)).status).toBe(405);
     await stillReceives();
+  });
+
+  it('reports spans and log records a full trace did not keep as an OTLP partial success', async () => {
+    // The SDK's own response decoders read what the viewer answers.
+    await using small = await startTraceViewer({
+      port: 0,
+      otlpPort: 0,
+      limits: { maxSpansPerTrace: 1, maxLogsPerTrace: 0 },
+    });
+    const send = async (path: string, body: Uint8Array, type: Record<string, string>) => {
+      const response = await fetch(`${small.otlpEndpoint}${path}`, { method: 'POST', body, headers: type });
+      expect(response.status).toBe(200);
+      return new Uint8Array(await response.arrayBuffer());
+    };
+    // Two spans of one trace (and one of another): the full trace keeps one.
+    const proto = ProtobufTraceSerializer.deserializeResponse(await send('/v1/traces', made.traces.protobuf, PROTOBUF));
+    expect(proto.partialSuccess).toMatchObject({ rejectedSpans: 1 });
+    expect(proto.partialSuccess?.errorMessage).toContain('--max-spans-per-trace');
+    const json = JsonTraceSerializer.deserializeResponse(await send('/v1/traces', made.traces.json, JSON_TYPE));
+    expect(Number(json.partialSuccess?.rejectedSpans)).toBe(1);
+    const logs = ProtobufLogsSerializer.deserializeResponse(await send('/v1/logs', made.logs.protobuf, PROTOBUF));
+    expect(logs.partialSuccess).toMatchObject({ rejectedLogRecords: 1 });
+    const jsonLogs = JsonLogsSerializer.deserializeResponse(await send('/v1/logs', made.logs.json, JSON_TYPE));
+    expect(Number(jsonLogs.partialSuccess?.rejectedLogRecords)).toBe(1);
+    // Everything kept (here: nothing sent): an empty response, as before.
+    expect(ProtobufLogsSerializer.deserializeResponse(await send('/v1/logs', new Uint8Array(), PROTOBUF))).toEqual({});
+    const empty = new TextEncoder().encode('{"resourceSpans":[]}');
+    expect(JsonTraceSerializer.deserializeResponse(await send('/v1/traces', empty, JSON_TYPE))).toEqual({});
   });
 
   it('accepts and ignores metrics, so services exporting all signals here see no errors', async () => {
