@@ -5,6 +5,7 @@ import { DEFAULT_OTLP_PORT, DEFAULT_PAGE_PORT, startTraceViewer, type TraceViewe
 
 const HELP = `usage: trace-viewer [--port <n>] [--otlp-port <n>] [--host <address>]
                     [--max-traces <n>] [--max-spans-per-trace <n>] [--max-logs-per-trace <n>]
+                    [--max-spans <n>] [--max-logs <n>]
 
 A DEVELOPMENT TOOL: receives OTLP/HTTP traces and logs (protobuf or JSON) and shows them on a web page.
 Everything stays in memory, bounded (the oldest traces are evicted), and is lost when it stops; it is
@@ -16,6 +17,8 @@ never a production backend (use a Collector with Jaeger or Tempo for that, see d
   --max-traces <n>           traces kept (default ${DEFAULT_STORE_LIMITS.maxTraces})
   --max-spans-per-trace <n>  spans kept per trace (default ${DEFAULT_STORE_LIMITS.maxSpansPerTrace})
   --max-logs-per-trace <n>   log records kept per trace (default ${DEFAULT_STORE_LIMITS.maxLogsPerTrace})
+  --max-spans <n>            spans kept in all (default ${DEFAULT_STORE_LIMITS.maxSpans}, about 400 MB); past it the oldest traces go
+  --max-logs <n>             log records kept in all (default ${DEFAULT_STORE_LIMITS.maxLogs})
 
 Point a service at it: OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:${DEFAULT_OTLP_PORT} OTEL_TRACES_EXPORTER=otlp OTEL_LOGS_EXPORTER=console,otlp`;
 
@@ -39,6 +42,8 @@ export function parseViewerArgs(argv: string[]): Parameters<typeof startTraceVie
       'max-traces': { type: 'string' },
       'max-spans-per-trace': { type: 'string' },
       'max-logs-per-trace': { type: 'string' },
+      'max-spans': { type: 'string' },
+      'max-logs': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -47,6 +52,8 @@ export function parseViewerArgs(argv: string[]): Parameters<typeof startTraceVie
     maxTraces: count('max-traces', values['max-traces'], 1),
     maxSpansPerTrace: count('max-spans-per-trace', values['max-spans-per-trace'], 1),
     maxLogsPerTrace: count('max-logs-per-trace', values['max-logs-per-trace'], 0),
+    maxSpans: count('max-spans', values['max-spans'], 1),
+    maxLogs: count('max-logs', values['max-logs'], 0),
   };
   return {
     port: count('port', values.port, 0),

@@ -8,6 +8,13 @@ export interface TraceStoreLimits {
   maxSpansPerTrace: number;
   /** Log records kept per trace; later ones are dropped and counted. Default 5000. */
   maxLogsPerTrace: number;
+  /**
+   * Spans kept across all traces (about 1.5 KB each): past it the oldest traces go, so the default
+   * store stays near 400 MB whatever the traces' sizes. Default 250 000.
+   */
+  maxSpans: number;
+  /** Log records kept across all traces; past it the oldest traces go. Default 250 000. */
+  maxLogs: number;
 }
 
 /** The store's built-in limits. */
@@ -15,6 +22,8 @@ export const DEFAULT_STORE_LIMITS: TraceStoreLimits = {
   maxTraces: 1000,
   maxSpansPerTrace: 5000,
   maxLogsPerTrace: 5000,
+  maxSpans: 250_000,
+  maxLogs: 250_000,
 };
 
 /** One line of the trace list. */
@@ -71,6 +80,7 @@ export class TraceStore {
   // "traceId/spanId" of a link target → "traceId/spanId" of the spans linking to it.
   private readonly linkedFrom = new Map<string, Set<string>>();
   private readonly counters = { evictedTraces: 0, droppedSpans: 0, droppedLogs: 0, untracedLogs: 0 };
+  private readonly held = { spans: 0, logs: 0 };
 
   constructor(limits: Partial<TraceStoreLimits> = {}) {
     this.limits = { ...DEFAULT_STORE_LIMITS, ...limits };
@@ -89,6 +99,7 @@ export class TraceStore {
         this.counters.droppedSpans++;
         continue;
       }
+      if (!trace.spans.has(span.spanId)) this.held.spans++;
       trace.spans.set(span.spanId, span);
       changed.add(span.traceId);
       for (const link of span.links) {
@@ -98,6 +109,7 @@ export class TraceStore {
         this.linkedFrom.set(key, from);
         if (this.traces.has(link.traceId)) changed.add(link.traceId);
       }
+      this.evictOldest(span.traceId);
     }
     return this.changed(changed);
   }
@@ -116,7 +128,9 @@ export class TraceStore {
         continue;
       }
       trace.logs.push(log);
+      this.held.logs++;
       changed.add(log.traceId);
+      this.evictOldest(log.traceId);
     }
     return this.changed(changed);
   }
@@ -182,14 +196,24 @@ export class TraceStore {
     }
     trace = { traceId, spans: new Map(), logs: [] };
     this.traces.set(traceId, trace);
-    while (this.traces.size > this.limits.maxTraces) {
+    this.evictOldest(traceId);
+    return trace;
+  }
+
+  /** Evicts the least recently updated traces, never `current`, while a limit is exceeded. */
+  private evictOldest(current: string): void {
+    const { maxTraces, maxSpans, maxLogs } = this.limits;
+    while (this.traces.size > maxTraces || this.held.spans > maxSpans || this.held.logs > maxLogs) {
       const oldest = this.traces.keys().next().value!;
-      this.forgetLinks(this.traces.get(oldest)!);
+      if (oldest === current) return;
+      const trace = this.traces.get(oldest)!;
+      this.forgetLinks(trace);
+      this.held.spans -= trace.spans.size;
+      this.held.logs -= trace.logs.length;
       this.traces.delete(oldest);
       this.summaries.delete(oldest);
       this.counters.evictedTraces++;
     }
-    return trace;
   }
 
   private forgetLinks(trace: StoredTrace): void {

@@ -18,6 +18,12 @@ describe('trace-viewer command line', () => {
     });
   });
 
+  it('reads the store-wide span and log limits', () => {
+    expect(parseViewerArgs(['--max-spans', '10', '--max-logs', '0'])).toMatchObject({
+      limits: { maxSpans: 10, maxLogs: 0 },
+    });
+  });
+
   it('refuses a bad number with exit code 64', async () => {
     expect(await main(['--max-traces', '0'], () => undefined)).toBe(64);
     expect(await main(['--port', 'http'], () => undefined)).toBe(64);

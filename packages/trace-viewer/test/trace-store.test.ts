@@ -100,6 +100,22 @@ describe('TraceStore', () => {
     expect(store.stats()).toMatchObject({ droppedSpans: 1, droppedLogs: 1, untracedLogs: 1 });
   });
 
+  it('evicts the oldest traces past maxSpans or maxLogs in all, never the trace receiving', () => {
+    const store = new TraceStore({ maxSpans: 3, maxLogs: 1 });
+    const [a, b, c] = [id(32), id(32), id(32)];
+    store.addSpans([span(a), span(a)]);
+    store.addSpans([span(b), span(b)]); // 4 spans held: a goes
+    expect([store.get(a), store.get(b)?.spans.size]).toEqual([undefined, 2]);
+    store.addSpans([span(b), span(b)]); // b alone past the limit: kept whole, it is receiving
+    expect(store.get(b)?.spans.size).toBe(4);
+    store.addLogs([log(c, id(16))]); // c is new: b (4 spans) goes
+    expect([store.get(b), store.get(c)?.logs.length]).toEqual([undefined, 1]);
+    const d = id(32);
+    store.addLogs([log(d, id(16))]); // 2 log records held: c goes
+    expect([store.get(c), store.get(d)?.logs.length]).toEqual([undefined, 1]);
+    expect(store.stats()).toMatchObject({ traces: 1, evictedTraces: 3, droppedSpans: 0, droppedLogs: 0 });
+  });
+
   it('knows which spans link to a span, and forgets them with their evicted trace', () => {
     const store = new TraceStore({ maxTraces: 2 });
     const [producerTrace, consumerTrace, later] = [id(32), id(32), id(32)];
