@@ -40,6 +40,60 @@ async function until(condition: () => boolean, what: string, timeoutMs = 20_000)
   }
 }
 
+/** Posts hand-made spans (one resource per service) over OTLP/JSON: input no SDK would produce. */
+async function postSpans(traceId: string, spans: { spanId: string; parentSpanId: string; service: string }[]) {
+  const resourceSpans = [...new Set(spans.map((s) => s.service))].map((service) => ({
+    resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
+    scopeSpans: [
+      {
+        spans: spans
+          .filter((s) => s.service === service)
+          .map(({ spanId, parentSpanId }) => ({
+            traceId,
+            spanId,
+            parentSpanId,
+            name: `span ${spanId.slice(0, 4)}`,
+            kind: 1,
+            startTimeUnixNano: '1700000000000000000',
+            endTimeUnixNano: '1700000000001000000',
+          })),
+      },
+    ],
+  }));
+  const response = await fetch(`${viewer.otlpEndpoint}/v1/traces`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ resourceSpans }),
+  });
+  expect(response.status).toBe(200);
+}
+
+/** Each service's bar colour on the open trace page (one colour per service, or the test fails). */
+async function barColours(): Promise<number[][]> {
+  const bars = await page.locator('.span-row').evaluateAll((rows) =>
+    rows.map((row) => ({
+      service: row.querySelector('.service')!.textContent!,
+      // The bar's own (inline) colour, as the browser normalised it: rgb(r, g, b).
+      rgb: (row.querySelector('.bar') as unknown as { style: { backgroundColor: string } }).style.backgroundColor,
+    })),
+  );
+  const byService = new Map<string, string>();
+  for (const bar of bars) {
+    expect(byService.get(bar.service) ?? bar.rgb).toBe(bar.rgb);
+    byService.set(bar.service, bar.rgb);
+  }
+  return [...byService.values()].map((rgb) => rgb.match(/\d+/g)!.map(Number));
+}
+
+/** The smallest RGB distance between any two of `colours`. */
+function closest(colours: number[][]): number {
+  let min = Infinity;
+  for (const [i, a] of colours.entries()) {
+    for (const b of colours.slice(i + 1)) min = Math.min(min, Math.hypot(a[0]! - b[0]!, a[1]! - b[1]!, a[2]! - b[2]!));
+  }
+  return min;
+}
+
 beforeAll(async () => {
   viewer = await startTraceViewer({ port: 0, otlpPort: 0 });
   mesh = await startMesh({
@@ -127,28 +181,26 @@ describe('the trace viewer in a real browser, fed by the demo mesh', () => {
 
   it('paints each service’s bars in its own, clearly different colour', async () => {
     await page.goto(`${viewer.url}/traces/${validTrace()}`);
-    const bars = await page.locator('.span-row').evaluateAll((rows) =>
-      rows.map((row) => ({
-        service: row.querySelector('.service')!.textContent!,
-        // The bar's own (inline) colour, as the browser normalised it: rgb(r, g, b).
-        rgb: (row.querySelector('.bar') as unknown as { style: { backgroundColor: string } }).style.backgroundColor
-          .match(/\d+/g)!
-          .map(Number),
-      })),
-    );
-    const byService = new Map<string, string>();
-    for (const bar of bars) {
-      expect(byService.get(bar.service) ?? String(bar.rgb)).toBe(String(bar.rgb)); // one colour per service
-      byService.set(bar.service, String(bar.rgb));
-    }
-    const colours = [...byService.values()].map((c) => c.split(',').map(Number));
+    const colours = await barColours();
     expect(colours).toHaveLength(4);
-    for (const [i, a] of colours.entries()) {
-      for (const b of colours.slice(i + 1)) {
-        // Far apart in RGB (neighbouring hues of one saturation, as before, were ~40 apart).
-        expect(Math.hypot(a[0]! - b[0]!, a[1]! - b[1]!, a[2]! - b[2]!)).toBeGreaterThan(90);
-      }
-    }
+    // Far apart in RGB (neighbouring hues of one saturation, as before, were ~40 apart).
+    expect(closest(colours)).toBeGreaterThan(90);
+  });
+
+  it('keeps ten services on one page apart, none in the error red', async () => {
+    const traceId = 'd'.repeat(32);
+    const services = Array.from({ length: 10 }, (_, i) => `service-${i}`);
+    const spanId = (i: number) => (i + 1).toString(16).padStart(16, '0');
+    await postSpans(
+      traceId,
+      services.map((service, i) => ({ spanId: spanId(i), parentSpanId: i ? spanId(0) : '', service })),
+    );
+    await page.goto(`${viewer.url}/traces/${traceId}`);
+    await page.locator('.span-row').first().waitFor();
+    const colours = await barColours();
+    expect(colours).toHaveLength(10);
+    expect(closest(colours)).toBeGreaterThan(50); // two greens of the earlier palette were 27 apart
+    expect(closest([...colours, [198, 40, 40]])).toBeGreaterThan(50);
   });
 
   it('shows a span’s log lines beside it and in its details', async () => {
@@ -203,29 +255,10 @@ describe('the trace viewer in a real browser, fed by the demo mesh', () => {
 
   it('shows every span of a trace whose parents form a cycle (bad input), without hanging', async () => {
     const traceId = 'c'.repeat(32);
-    const span = (spanId: string, parentSpanId: string) => ({
-      traceId,
-      spanId,
-      parentSpanId,
-      name: `span ${spanId.slice(0, 4)}`,
-      kind: 1,
-      startTimeUnixNano: '1700000000000000000',
-      endTimeUnixNano: '1700000000001000000',
-    });
-    const body = {
-      resourceSpans: [
-        {
-          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'loop' } }] },
-          scopeSpans: [{ spans: [span('a'.repeat(16), 'b'.repeat(16)), span('b'.repeat(16), 'a'.repeat(16))] }],
-        },
-      ],
-    };
-    const response = await fetch(`${viewer.otlpEndpoint}/v1/traces`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    expect(response.status).toBe(200);
+    await postSpans(traceId, [
+      { spanId: 'a'.repeat(16), parentSpanId: 'b'.repeat(16), service: 'loop' },
+      { spanId: 'b'.repeat(16), parentSpanId: 'a'.repeat(16), service: 'loop' },
+    ]);
     await page.goto(`${viewer.url}/traces/${traceId}`);
     await page.locator('.span-row').first().waitFor();
     expect(await page.locator('.span-row').count()).toBe(2);

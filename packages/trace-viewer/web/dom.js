@@ -17,18 +17,18 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-/** Well-separated colours that carry white text; none is the error red. */
+/** Ten colours at least ΔE 22 apart (CIE76) that carry white text (contrast ≥ 4.5); none is the error red. */
 const PALETTE = [
-  '#455a64',
-  '#5d4037',
-  '#00796b',
+  '#37474f',
+  '#6d4c41',
+  '#00838f',
   '#ad1457',
-  '#33691e',
+  '#827717',
   '#283593',
   '#1565c0',
   '#6a1b9a',
   '#2e7d32',
-  '#9a5b00',
+  '#b45f06',
 ];
 const hashOf = (name) => [...name].reduce((hash, c) => (hash * 31 + c.charCodeAt(0)) >>> 0, 0);
 let assigned = new Map();

@@ -221,7 +221,7 @@ function spanDetails(span) {
       duration: duration(BigInt(span.endTimeUnixNano) - BigInt(span.startTimeUnixNano)),
       'span id': span.spanId,
       'parent span id': span.parentSpanId || '(root)',
-      scope: span.scope,
+      scope: span.scope || '(none)',
     }),
     exceptions.length
       ? [
