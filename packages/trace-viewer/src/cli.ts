@@ -31,22 +31,33 @@ function count(name: string, value: string | undefined, min: number): number | u
   return n;
 }
 
+/** An unknown flag or a flag without its value is a usage error (exit 64), like a bad number. */
+function parseUsage<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new TraceViewerError('USAGE', `${(error as Error).message} (see --help)`, { cause: error });
+  }
+}
+
 /** Parses `argv` (without node and script) into viewer options, or throws a `USAGE` error. */
 export function parseViewerArgs(argv: string[]): Parameters<typeof startTraceViewer>[0] | 'help' {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      port: { type: 'string' },
-      'otlp-port': { type: 'string' },
-      host: { type: 'string' },
-      'max-traces': { type: 'string' },
-      'max-spans-per-trace': { type: 'string' },
-      'max-logs-per-trace': { type: 'string' },
-      'max-spans': { type: 'string' },
-      'max-logs': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const { values } = parseUsage(() =>
+    parseArgs({
+      args: argv,
+      options: {
+        port: { type: 'string' },
+        'otlp-port': { type: 'string' },
+        host: { type: 'string' },
+        'max-traces': { type: 'string' },
+        'max-spans-per-trace': { type: 'string' },
+        'max-logs-per-trace': { type: 'string' },
+        'max-spans': { type: 'string' },
+        'max-logs': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }),
+  );
   if (values.help) return 'help';
   const limits = {
     maxTraces: count('max-traces', values['max-traces'], 1),

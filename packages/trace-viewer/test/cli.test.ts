@@ -24,9 +24,11 @@ describe('trace-viewer command line', () => {
     });
   });
 
-  it('refuses a bad number with exit code 64', async () => {
+  it('refuses a bad number, an unknown flag or a missing value with exit code 64', async () => {
     expect(await main(['--max-traces', '0'], () => undefined)).toBe(64);
     expect(await main(['--port', 'http'], () => undefined)).toBe(64);
+    expect(await main(['--bogus'], () => undefined)).toBe(64);
+    expect(await main(['--port'], () => undefined)).toBe(64);
   });
 
   it('serves until stopped, printing the page URL and the OTLP endpoint', async () => {
