@@ -1,4 +1,5 @@
 import { SpanStatusCode } from '@opentelemetry/api';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PublishError } from '../src/index.ts';
 import { spansNamed, startFixture, uniqueSubject, type Fixture } from './fixture.ts';
@@ -65,6 +66,28 @@ describe('a publish result is reported only once it is true', () => {
     });
   });
 
+  it('nats.js refuses a message after the bus checks passed (connection draining): PublishError closed, ERROR span, nothing sent', async () => {
+    const bus = await fx.bus();
+    const watcher = await fx.bus();
+    const subject = uniqueSubject('draining');
+    let received = 0;
+    watcher.connection.subscribe(subject, { callback: () => void received++ });
+    await watcher.flush();
+    const draining = bus.connection.drain();
+    // nats.js stops taking publishes a few microtasks into drain(); it closes only after the
+    // server's PONG, which no microtask can bring: the connection is draining but not closed
+    for (let i = 0; i < 100 && !refusesPublishes(bus.connection); i++) await Promise.resolve();
+    expect(refusesPublishes(bus.connection)).toBe(true);
+    expect(bus.connection.isClosed()).toBe(false);
+    const result = bus.publish(subject, { type: 't' });
+    await expect(result).rejects.toMatchObject({ name: 'PublishError', code: 'closed' });
+    await draining;
+    await watcher.flush();
+    expect(received).toBe(0);
+    const spans = spansNamed(fx.telemetry, `publish ${subject}`);
+    expect(spans.map((s) => s.status.code)).toEqual([SpanStatusCode.ERROR]);
+  });
+
   it('resolves with the id once nats.js took it; every message of a burst arrives', async () => {
     const bus = await fx.bus();
     const subject = uniqueSubject('burst');
@@ -82,3 +105,13 @@ describe('a publish result is reported only once it is true', () => {
     expect(ok.every((s) => s.status.code === SpanStatusCode.UNSET)).toBe(true);
   });
 });
+
+/** True when nats.js throws DrainingConnectionError for a publish (the probe itself is then not sent). */
+function refusesPublishes(nc: NatsConnection): boolean {
+  try {
+    nc.publish('probe.draining');
+    return false;
+  } catch (error) {
+    return (error as Error).name === 'DrainingConnectionError';
+  }
+}
