@@ -216,6 +216,26 @@ describe('the trace viewer in a real browser, fed by the demo mesh', () => {
     expect(details).toContain('order billed');
   });
 
+  it('moves the selection along the waterfall with the keyboard', async () => {
+    await page.goto(`${viewer.url}/traces/${validTrace()}`);
+    const rows = await page.locator('.span-row').evaluateAll((all) => all.map((r) => r.getAttribute('data-span-id')!));
+    const selected = () => page.locator('.span-row.selected').getAttribute('data-span-id');
+    expect(await selected()).toBe(rows[0]);
+    await page.locator('.span-row').first().focus();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    expect(await selected()).toBe(rows[2]);
+    expect(new URL(page.url()).hash).toBe(`#span-${rows[2]}`);
+    const name = spansOf(validTrace()).find((s) => s.spanId === rows[2])!.name;
+    expect(await page.locator('aside.details h2').innerText()).toContain(name);
+    await page.keyboard.press('ArrowUp');
+    expect(await selected()).toBe(rows[1]);
+    await page.keyboard.press('Tab'); // focus moves on; the selection stays until Enter
+    expect(await selected()).toBe(rows[1]);
+    await page.keyboard.press('Enter');
+    expect(await selected()).toBe(rows[2]);
+  });
+
   it('follows a NATS link from the audit consumer to the linked span in the order’s trace', async () => {
     const audit = auditSpan()!;
     const producer = validSpan('publish order.billed');

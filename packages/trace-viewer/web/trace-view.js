@@ -67,9 +67,18 @@ export async function showTrace(app, live, traceId, { scroll = true } = {}) {
   const rows = ordered.map(({ span, depth }) => spanRow(span, depth, start, total));
   const select = (spanId) => {
     const span = byId.get(spanId) ?? roots[0];
-    for (const row of rows) row.classList.toggle('selected', row.dataset.spanId === span.spanId);
+    for (const row of rows) {
+      row.classList.toggle('selected', row.dataset.spanId === span.spanId);
+      row.setAttribute('aria-selected', String(row.dataset.spanId === span.spanId));
+    }
     details.replaceChildren(...spanDetails(span));
     return span;
+  };
+  const choose = (row) => {
+    history.replaceState(null, '', `#span-${row.dataset.spanId}`);
+    select(row.dataset.spanId);
+    row.focus({ preventScroll: true });
+    row.scrollIntoView({ block: 'nearest' });
   };
   const fromHash = (scrollTo = true) => {
     const span = select(location.hash.replace('#span-', ''));
@@ -97,11 +106,22 @@ export async function showTrace(app, live, traceId, { scroll = true } = {}) {
         'div',
         {
           class: 'waterfall',
+          role: 'listbox',
+          'aria-label': 'spans of this trace',
           onclick: (e) => {
             const row = e.target.closest('.span-row');
             if (!row || e.target.closest('a')) return;
-            history.replaceState(null, '', `#span-${row.dataset.spanId}`);
-            select(row.dataset.spanId);
+            choose(row);
+          },
+          // Keyboard: ↑/↓ move the selection along the waterfall, Enter or Space selects the focused row.
+          onkeydown: (e) => {
+            const row = e.target.closest('.span-row');
+            if (!row) return;
+            const next = { ArrowDown: row.nextElementSibling, ArrowUp: row.previousElementSibling }[e.key];
+            if (next?.classList.contains('span-row')) choose(next);
+            else if (e.key !== 'Enter' && e.key !== ' ') return;
+            else choose(row);
+            e.preventDefault();
           },
         },
         timeAxis(total),
@@ -120,7 +140,7 @@ export async function showTrace(app, live, traceId, { scroll = true } = {}) {
 function timeAxis(total) {
   return el(
     'div',
-    { class: 'axis' },
+    { class: 'axis', role: 'presentation' },
     el('div', { class: 'note' }, 'service · span · kind'),
     el(
       'div',
@@ -143,7 +163,7 @@ function spanRow(span, depth, start, total) {
   const failed = span.status.code === ERROR;
   return el(
     'div',
-    { class: 'span-row', id: `span-${span.spanId}`, 'data-span-id': span.spanId },
+    { class: 'span-row', id: `span-${span.spanId}`, 'data-span-id': span.spanId, tabindex: 0, role: 'option' },
     el(
       'div',
       { class: 'span-label', title: `${span.service}: ${span.name}`, style: { paddingLeft: `${depth * 14}px` } },
