@@ -2,8 +2,8 @@ import { createTraceState, type SpanContext } from '@opentelemetry/api';
 
 /**
  * Why a received trace context was not used as sent. W3C Trace Context: an invalid `traceparent`
- * is ignored (a new trace starts); a `tracestate` that cannot be parsed is discarded, an over-long
- * one is truncated by whole members, and neither ever affects `traceparent` or the message.
+ * is ignored (a new trace starts); a `tracestate` that cannot be parsed (or has more than 32
+ * members) is discarded, one over 512 characters is truncated by whole members, and neither ever affects `traceparent` or the message.
  */
 export type TraceContextIssue = 'invalid_traceparent' | 'invalid_tracestate' | 'tracestate_truncated';
 
@@ -16,7 +16,7 @@ export interface ReceivedTraceContext {
   issue: TraceContextIssue | undefined;
 }
 
-/** W3C: vendors SHOULD propagate at least 512 characters; members over 128 go first when cutting. */
+/** W3C: at most 32 members; vendors SHOULD propagate at least 512 characters; members over 128 go first when cutting. */
 const TRACESTATE_KEEP_LENGTH = 512;
 const TRACESTATE_LONG_MEMBER = 128;
 const TRACESTATE_MAX_MEMBERS = 32;
@@ -82,9 +82,10 @@ function isWellFormed(value: string): boolean {
 
 /**
  * `tracestate` by the W3C rules: empty and whitespace-only members are allowed (and skipped); a
- * member that breaks the grammar or a repeated key makes the whole value unparseable (discarded);
- * past 32 members or 512 characters, members over 128 characters go first, then members from the
- * end, never cutting inside a member.
+ * member that breaks the grammar, a repeated key or more than 32 members (the grammar's limit; the
+ * W3C test suite expects such a value discarded) makes the whole value unparseable (discarded); past
+ * 512 characters, members over 128 characters go first, then members from the end, never cutting
+ * inside a member.
  */
 export function normaliseTracestate(tracestate: string): {
   value: string | undefined;
@@ -101,13 +102,12 @@ export function normaliseTracestate(tracestate: string): {
       return { value: undefined, issue: 'invalid_tracestate' };
     }
     keys.add(key);
-    members.push(member);
+    if (members.push(member) > TRACESTATE_MAX_MEMBERS) return { value: undefined, issue: 'invalid_tracestate' };
   }
   if (members.length === 0) return { value: undefined, issue: undefined };
-  const fits = (list: string[]) =>
-    list.length <= TRACESTATE_MAX_MEMBERS && list.join(',').length <= TRACESTATE_KEEP_LENGTH;
+  const fits = (list: string[]) => list.join(',').length <= TRACESTATE_KEEP_LENGTH;
   if (fits(members)) return { value: members.join(','), issue: undefined };
-  const kept = members.filter((m) => m.length <= TRACESTATE_LONG_MEMBER).slice(0, TRACESTATE_MAX_MEMBERS);
+  const kept = members.filter((m) => m.length <= TRACESTATE_LONG_MEMBER);
   while (!fits(kept)) kept.pop();
   return { value: kept.length > 0 ? kept.join(',') : undefined, issue: 'tracestate_truncated' };
 }
