@@ -273,6 +273,37 @@ describe('the trace viewer in a real browser, fed by the demo mesh', () => {
     expect(await page.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded)).toBe(true);
   });
 
+  it('filters the list by service and by text from the page, and keeps the filter in the URL', async () => {
+    await page.goto(viewer.url);
+    await page.locator(`tr[data-trace-id="${validTrace()}"]`).waitFor();
+    const shown = () => page.locator('tr[data-trace-id]').evaluateAll((rows) => rows.map((r) => r.dataset['traceId']));
+    await page.locator('select[name="service"]').selectOption('billing');
+    await page.waitForURL('**/?service=billing');
+    const billing = viewer.store.list({ service: 'billing' }).map((t) => t.traceId);
+    await expect.poll(shown).toEqual(billing);
+    expect(billing).toContain(validTrace());
+    await page.locator('select[name="service"]').selectOption('');
+    await page.locator('input[name="q"]').fill('order.billed');
+    await page.waitForURL('**/?q=order.billed');
+    const matching = viewer.store.list({ text: 'order.billed' }).map((t) => t.traceId);
+    await expect.poll(shown).toEqual(matching);
+    expect(matching).toEqual(expect.arrayContaining([validTrace(), auditSpan()!.traceId]));
+    expect(matching).not.toContain(result.steps.failing.traceId);
+  });
+
+  it('updates an open trace page live as more of its spans arrive', async () => {
+    const traceId = 'e'.repeat(32);
+    const root = { spanId: '1'.repeat(16), parentSpanId: '', service: 'early' };
+    await postSpans(traceId, [root]);
+    await page.goto(`${viewer.url}/traces/${traceId}`);
+    await page.locator('.span-row').first().waitFor();
+    await page.evaluate(() => Object.assign(globalThis, { notReloaded: true }));
+    await postSpans(traceId, [{ spanId: '2'.repeat(16), parentSpanId: root.spanId, service: 'late' }]);
+    await page.locator(`#span-${'2'.repeat(16)}`).waitFor();
+    expect(await page.locator('.span-row').count()).toBe(2);
+    expect(await page.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded)).toBe(true);
+  });
+
   it('shows every span of a trace whose parents form a cycle (bad input), without hanging', async () => {
     const traceId = 'c'.repeat(32);
     await postSpans(traceId, [
