@@ -159,6 +159,13 @@ describe('the trace viewer in a real browser, fed by the demo mesh', () => {
     page.removeAllListeners('request');
   });
 
+  it('tells a new user on an empty list exactly what to set to see traces', async () => {
+    await using empty = await startTraceViewer({ port: 0, otlpPort: 0 });
+    await page.goto(empty.url);
+    const setup = await page.locator('td.empty code').innerText();
+    expect(setup).toBe(`OTEL_EXPORTER_OTLP_ENDPOINT=${empty.otlpEndpoint} OTEL_LOGS_EXPORTER=console,otlp`);
+  });
+
   it('shows every span of the trace across services in the waterfall', async () => {
     await page.goto(viewer.url);
     await page.locator(`tr[data-trace-id="${validTrace()}"] a`).click();

@@ -53,7 +53,8 @@ export async function startTraceViewer(options: TraceViewerOptions = {}): Promis
   const host = options.host ?? '127.0.0.1';
   const store = new TraceStore(options.limits);
   const loopbackOnly = ['127.0.0.1', '::1', 'localhost'].includes(host);
-  const web = createWebHandler(store, { loopbackOnly });
+  let otlpEndpoint = '';
+  const web = createWebHandler(store, { loopbackOnly, otlpEndpoint: () => otlpEndpoint });
   const pageServer = createServer(web.handle);
   const otlpServer = createServer(createOtlpHttpHandler(store, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES));
   // Exporters keep connections open; a short keep-alive lets close() finish promptly.
@@ -66,7 +67,7 @@ export async function startTraceViewer(options: TraceViewerOptions = {}): Promis
     }
   };
   try {
-    const otlpEndpoint = await listen(otlpServer, options.otlpPort ?? DEFAULT_OTLP_PORT, host);
+    otlpEndpoint = await listen(otlpServer, options.otlpPort ?? DEFAULT_OTLP_PORT, host);
     const url = await listen(pageServer, options.port ?? DEFAULT_PAGE_PORT, host);
     return { url, otlpEndpoint, store, close, [Symbol.asyncDispose]: close };
   } catch (error) {

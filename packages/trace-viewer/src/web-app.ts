@@ -28,11 +28,11 @@ const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
 /**
  * The web page and its JSON API: trace list, one trace, live change events (SSE). With
  * `loopbackOnly`, requests whose Host is not a loopback name get 403, so a web site cannot read the
- * traces through a rebound DNS name.
+ * traces through a rebound DNS name. `otlpEndpoint` is shown on an empty list: where to send.
  */
 export function createWebHandler(
   store: TraceStore,
-  { loopbackOnly = true }: { loopbackOnly?: boolean } = {},
+  { loopbackOnly = true, otlpEndpoint = () => '' }: { loopbackOnly?: boolean; otlpEndpoint?: () => string } = {},
 ): {
   handle: (req: IncomingMessage, res: ServerResponse) => void;
   close: () => void;
@@ -73,7 +73,7 @@ export function createWebHandler(
         errorsOnly: url.searchParams.get('error') === '1',
         text: url.searchParams.get('q') || undefined,
       });
-      return json(res, 200, { traces, services: store.services(), stats: store.stats() });
+      return json(res, 200, { traces, services: store.services(), stats: store.stats(), otlpEndpoint: otlpEndpoint() });
     }
     const match = API_TRACE_PATH.exec(path);
     if (match !== null) {

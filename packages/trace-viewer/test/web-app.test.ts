@@ -33,6 +33,12 @@ describe('the web page server', () => {
     expect(await get('/api/traces', `localhost:${port}`)).toBe(200);
   });
 
+  it('tells the page where the OTLP receiver is, for the empty list', async () => {
+    const body = (await (await fetch(`${viewer.url}/api/traces`)).json()) as { otlpEndpoint: string };
+    expect(body.otlpEndpoint).toBe(viewer.otlpEndpoint);
+    expect(body.otlpEndpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
   it('answers 403 to another Host name, so a rebound DNS name cannot read the traces', async () => {
     expect(await get('/api/traces', 'attacker.example')).toBe(403);
     expect(await get('/', 'attacker.example:8318')).toBe(403);

@@ -62,7 +62,17 @@ export async function showList(app, live) {
             el(
               'tr',
               {},
-              el('td', { colspan: 6, class: 'empty' }, 'No traces yet. Send OTLP/HTTP here and they appear live.'),
+              el(
+                'td',
+                { colspan: 6, class: 'empty' },
+                'No traces yet. Point a service at this viewer and its traces appear here live:',
+                el(
+                  'code',
+                  { class: 'setup' },
+                  `OTEL_EXPORTER_OTLP_ENDPOINT=${body.otlpEndpoint} OTEL_LOGS_EXPORTER=console,otlp`,
+                ),
+                el('span', { class: 'note' }, 'or, in the service-runtime repository: npm run demo -- --ui'),
+              ),
             ),
           ]),
     );
