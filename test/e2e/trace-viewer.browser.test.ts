@@ -171,6 +171,7 @@ describe('the trace viewer in a real browser, fed by the demo mesh', () => {
     await page.locator(`tr[data-trace-id="${validTrace()}"] a`).click();
     await page.waitForURL(`**/traces/${validTrace()}`);
     await page.locator('.span-row').first().waitFor();
+    expect(await page.title()).toBe('gateway: POST /orders · traces');
     const shown = await page
       .locator('.span-row')
       .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-span-id')));

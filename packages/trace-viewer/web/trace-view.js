@@ -85,6 +85,7 @@ export async function showTrace(app, live, traceId, { scroll = true } = {}) {
     if (scrollTo) document.getElementById(`span-${span.spanId}`)?.scrollIntoView({ block: 'nearest' });
   };
   const root = roots[0];
+  document.title = `${root.service}: ${root.name} · traces`; // tells several open traces apart
   app.replaceChildren(
     el(
       'div',
