@@ -1,6 +1,7 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { onShutdown, recordError } from '@service-runtime/observability';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { resolveBusConfig } from './config.ts';
 import {
   deadLetterAfter,
@@ -11,6 +12,7 @@ import {
 import { CorePublish, checkPayloadSize, refusalError } from './core-publish.ts';
 import { completeEvent } from './envelope.ts';
 import { PublishError } from './errors.ts';
+import { busLogger } from './handler-context.ts';
 import { checkExtraHeaders } from './event-checks.ts';
 import { publishJetStream } from './jetstream-publish.ts';
 import { ensureStream } from './jetstream-streams.ts';
@@ -33,6 +35,13 @@ import type {
   Validator,
 } from './types.ts';
 import type { TrackedSubscription } from './internal-types.ts';
+
+/**
+ * How long `close()` waits for the connection's own drain or flush after the subscriptions drained:
+ * with the server gone it would wait for nats.js to reconnect or give up (forever with
+ * `maxReconnectAttempts: -1`), so it is cut and the connection closed.
+ */
+const CONNECTION_DRAIN_MS = 2000;
 
 /**
  * Connects (or wraps `options.connection`) and returns a bus that publishes and consumes
@@ -264,8 +273,20 @@ export async function createBus(options: BusOptions): Promise<Bus> {
         subscriptions.clear();
         queue.flush();
         if (nc.isClosed()) return;
-        if (owned || options.closeConnection) await nc.drain();
-        else await nc.flush();
+        const closes = owned || options.closeConnection === true;
+        const flushed = await Promise.race([
+          (closes ? nc.drain() : nc.flush()).then(
+            () => true,
+            () => false,
+          ),
+          sleep(CONNECTION_DRAIN_MS, false, { ref: false }),
+        ]);
+        if (flushed) return;
+        busLogger().warn(
+          { bound_ms: CONNECTION_DRAIN_MS },
+          'natsbus could not flush to the server before closing; what nats.js still buffered is lost',
+        );
+        if (closes && !nc.isClosed()) await nc.close().catch(() => undefined);
       })();
       return closing;
     },

@@ -128,12 +128,29 @@ export function subscribeCore(nc: NatsConnection, settings: CoreSubscription): T
       processor.stop();
     },
     async drain(options: DrainOptions = {}) {
-      // the server stops sending; what nats.js already read is still delivered to the callback
-      if (!sub.isClosed()) await sub.drain();
+      const bound = sleep(options.timeoutMs ?? settings.timeoutMs, false, { ref: false });
+      // the server stops sending; what nats.js already read is still delivered to the callback. The
+      // unsubscribe needs the server's answer: with the server gone it is cut at the bound (or when
+      // nats.js gives up), then nothing more reaches the callback.
+      if (
+        !sub.isClosed() &&
+        !(await Promise.race([
+          sub.drain().then(
+            () => true,
+            () => false,
+          ),
+          bound,
+        ]))
+      ) {
+        try {
+          sub.unsubscribe();
+        } catch {
+          // the connection closed meanwhile: so did the subscription
+        }
+      }
       if (running > 0 || head < waiting.length) {
         const done = new Promise<boolean>((resolve) => (idle = () => resolve(true)));
-        const timeoutMs = options.timeoutMs ?? settings.timeoutMs;
-        await Promise.race([done, sleep(timeoutMs, false, { ref: false })]);
+        await Promise.race([done, bound]);
       }
       stopped = true;
       dropWaiting('shutdown');
