@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreMessage } from './core-message.ts';
 import { publishDeadLetter, type DeadLetterTarget } from './dead-letter.ts';
 import { DropReporter } from './drop-reporter.ts';
+import { busLogger } from './handler-context.ts';
 import type { RawMessage } from './internal-types.ts';
 import type { MessageProcessor, Outcome } from './message-processor.ts';
 import type { DrainOptions, SubscribeOptions, SubscriptionStatus } from './types.ts';
@@ -62,19 +63,28 @@ export function subscribeCore(nc: NatsConnection, settings: CoreSubscription): T
   const literal = !subject.includes('*') && !subject.includes('>');
   const sizeOf = (msg: Msg) => msg.data.length + ((msg as unknown as MsgInternals)._msg?.hdr ?? 0);
 
+  // The error reply or dead-letter copy may meet a closed or draining connection (nats.js throws):
+  // logged, never an exception in nats.js's callback or an unhandled rejection that stalls the queue.
+  const finish = (msg: Msg, raw: RawMessage, outcome: Outcome): void => {
+    handled++;
+    try {
+      after(msg, raw, outcome);
+    } catch (error) {
+      busLogger().error({ err: error, subscription: label }, 'natsbus could not reply to or dead-letter a message');
+    }
+  };
+
   const run = (msg: Msg): void => {
     const raw: RawMessage = new CoreMessage(msg, literal ? subject : msg.subject, settings.replies);
     const outcome = processor.process(raw);
     if (!(outcome instanceof Promise)) {
-      handled++;
-      after(msg, raw, outcome);
+      finish(msg, raw, outcome);
       return;
     }
     running++;
     void outcome.then((settled) => {
-      handled++;
       running--;
-      after(msg, raw, settled);
+      finish(msg, raw, settled);
       startWaiting();
       if (running === 0 && head === waiting.length && idle !== undefined) idle();
     });
@@ -208,6 +218,13 @@ export function deadLetterAfter(
   const target: DeadLetterTarget = { nc, js: undefined, subject: deadLetterSubject, consumer: subscription };
   return (_msg, raw, outcome) => {
     if (outcome.ok) return;
-    void publishDeadLetter(target, raw, outcome.reason, outcome.error.message, outcome.spanContext);
+    void publishDeadLetter(target, raw, outcome.reason, outcome.error.message, outcome.spanContext).then((sent) => {
+      if (!sent) {
+        busLogger().error(
+          { reason: outcome.reason, subscription, dead_letter: deadLetterSubject },
+          'natsbus could not dead-letter a core message; it is lost (core NATS is at most once)',
+        );
+      }
+    });
   };
 }
