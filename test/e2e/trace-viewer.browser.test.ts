@@ -70,6 +70,7 @@ async function postSpans(traceId: string, spans: { spanId: string; parentSpanId:
 
 /** Each service's bar colour on the open trace page (one colour per service, or the test fails). */
 async function barColours(): Promise<number[][]> {
+  await page.locator('.span-row').first().waitFor(); // the page renders after its fetch
   const bars = await page.locator('.span-row').evaluateAll((rows) =>
     rows.map((row) => ({
       service: row.querySelector('.service')!.textContent!,
@@ -226,6 +227,7 @@ describe('the trace viewer in a real browser, fed by the demo mesh', () => {
 
   it('moves the selection along the waterfall with the keyboard', async () => {
     await page.goto(`${viewer.url}/traces/${validTrace()}`);
+    await page.locator('.span-row.selected').waitFor();
     const rows = await page.locator('.span-row').evaluateAll((all) => all.map((r) => r.getAttribute('data-span-id')!));
     const selected = () => page.locator('.span-row.selected').getAttribute('data-span-id');
     expect(await selected()).toBe(rows[0]);
