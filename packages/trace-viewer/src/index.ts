@@ -15,5 +15,6 @@ export type {
   OtlpSpanEvent,
   OtlpSpanLink,
 } from './otlp-types.ts';
-export type { StoredTrace, TraceFilter, TraceStoreLimits, TraceStoreStats, TraceSummary } from './trace-store.ts';
+export type { StoredTrace, TraceFilter, TraceStoreLimits, TraceStoreStats } from './trace-store.ts';
+export type { TraceSummary } from './trace-summary.ts';
 export type { TraceViewer, TraceViewerOptions } from './trace-viewer.ts';

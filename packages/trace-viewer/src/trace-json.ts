@@ -1,13 +1,12 @@
 import type { OtlpLogRecord, OtlpSpan } from './otlp-types.ts';
 import type { StoredTrace, TraceStore } from './trace-store.ts';
+import { serviceOf } from './trace-summary.ts';
 
 /** Where a link points, when the viewer holds that span: enough to label the reference. */
 interface LinkTarget {
   name: string;
   service: string;
 }
-
-const service = (resource: Record<string, unknown>) => String(resource['service.name'] ?? '');
 
 /** JSON.stringify replacer: nanosecond bigints travel as decimal strings. */
 export function bigintAsString(_key: string, value: unknown): unknown {
@@ -21,7 +20,7 @@ function spanJson(span: OtlpSpan, store: TraceStore, logs: OtlpLogRecord[]): Rec
     parentSpanId: span.parentSpanId,
     name: span.name,
     kind: span.kind,
-    service: service(span.resource),
+    service: serviceOf(span),
     scope: span.scope,
     startTimeUnixNano: span.startTimeUnixNano,
     endTimeUnixNano: span.endTimeUnixNano,
@@ -33,12 +32,12 @@ function spanJson(span: OtlpSpan, store: TraceStore, logs: OtlpLogRecord[]): Rec
       traceId: from.traceId,
       spanId: from.spanId,
       name: from.name,
-      service: service(from.resource),
+      service: serviceOf(from),
     })),
     links: span.links.map((link) => {
       const target = store.get(link.traceId)?.spans.get(link.spanId);
       const known: LinkTarget | undefined =
-        target === undefined ? undefined : { name: target.name, service: service(target.resource) };
+        target === undefined ? undefined : { name: target.name, service: serviceOf(target) };
       return { ...link, target: known };
     }),
     logs: logs.map((log) => ({
@@ -69,6 +68,6 @@ export function traceJson(trace: StoredTrace, store: TraceStore): Record<string,
     traceId: trace.traceId,
     spans: spans.map((span) => spanJson(span, store, logsBySpan.get(span.spanId) ?? [])),
     // Log lines whose span has not arrived (or was dropped): shown under the waterfall.
-    logs: unattached.map((log) => ({ ...log, resource: undefined, service: service(log.resource) })),
+    logs: unattached.map((log) => ({ ...log, resource: undefined, service: serviceOf(log) })),
   };
 }

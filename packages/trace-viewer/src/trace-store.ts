@@ -1,4 +1,5 @@
 import type { OtlpLogRecord, OtlpSpan } from './otlp-types.ts';
+import { matchesText, serviceOf, summarize, type TraceSummary } from './trace-summary.ts';
 
 /** How much the in-memory store keeps; past these the oldest traces (least recently updated) go first. */
 export interface TraceStoreLimits {
@@ -26,21 +27,6 @@ export const DEFAULT_STORE_LIMITS: TraceStoreLimits = {
   maxLogs: 250_000,
 };
 
-/** One line of the trace list. */
-export interface TraceSummary {
-  traceId: string;
-  /** Name of the root span (the earliest span whose parent is not in the trace). */
-  rootName: string;
-  rootService: string;
-  services: string[];
-  spanCount: number;
-  logCount: number;
-  startTimeUnixNano: bigint;
-  durationNanos: bigint;
-  /** Some span has status ERROR. */
-  error: boolean;
-}
-
 /** What the store dropped to stay bounded. */
 export interface TraceStoreStats {
   traces: number;
@@ -67,7 +53,6 @@ export interface StoredTrace {
 }
 
 const HEX_ID = /^[0-9a-f]+$/;
-const serviceOf = (span: { resource: Record<string, unknown> }) => String(span.resource['service.name'] ?? '');
 
 /** A bounded in-memory store of traces and their logs, with change notifications for live pages. */
 export class TraceStore {
@@ -232,39 +217,4 @@ export class TraceStore {
     if (list.length > 0) for (const listener of this.listeners) listener(list);
     return list;
   }
-}
-
-function summarize(trace: StoredTrace): TraceSummary {
-  let root: OtlpSpan | undefined;
-  let start: bigint | undefined;
-  let end = 0n;
-  let error = false;
-  const services = new Set<string>();
-  for (const span of trace.spans.values()) {
-    services.add(serviceOf(span));
-    if (start === undefined || span.startTimeUnixNano < start) start = span.startTimeUnixNano;
-    if (span.endTimeUnixNano > end) end = span.endTimeUnixNano;
-    if (span.status.code === 2) error = true;
-    const isRoot = span.parentSpanId === '' || !trace.spans.has(span.parentSpanId);
-    if (isRoot && (root === undefined || span.startTimeUnixNano < root.startTimeUnixNano)) root = span;
-  }
-  const first = start ?? 0n;
-  return {
-    traceId: trace.traceId,
-    rootName: root?.name ?? '',
-    rootService: root === undefined ? '' : serviceOf(root),
-    services: [...services].sort(),
-    spanCount: trace.spans.size,
-    logCount: trace.logs.length,
-    startTimeUnixNano: first,
-    durationNanos: end > first ? end - first : 0n,
-    error,
-  };
-}
-
-function matchesText(trace: StoredTrace, summary: TraceSummary, text: string): boolean {
-  if (trace.traceId.includes(text)) return true;
-  if (summary.services.some((s) => s.toLowerCase().includes(text))) return true;
-  for (const span of trace.spans.values()) if (span.name.toLowerCase().includes(text)) return true;
-  return false;
 }

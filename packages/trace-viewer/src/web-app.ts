@@ -10,6 +10,7 @@ const ASSETS: Record<string, string> = {
   'dom.js': 'text/javascript; charset=utf-8',
   'list-view.js': 'text/javascript; charset=utf-8',
   'trace-view.js': 'text/javascript; charset=utf-8',
+  'span-details.js': 'text/javascript; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
 };
 const TRACE_PATH = /^\/traces\/([0-9a-f]{32})$/;

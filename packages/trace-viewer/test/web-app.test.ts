@@ -27,7 +27,7 @@ describe('the web page server', () => {
     for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]) {
       expect(await get('/', host)).toBe(200);
     }
-    for (const asset of ['app.js', 'dom.js', 'list-view.js', 'trace-view.js', 'style.css']) {
+    for (const asset of ['app.js', 'dom.js', 'list-view.js', 'trace-view.js', 'span-details.js', 'style.css']) {
       expect(await get(`/assets/${asset}`, `127.0.0.1:${port}`)).toBe(200);
     }
     expect(await get('/api/traces', `localhost:${port}`)).toBe(200);
