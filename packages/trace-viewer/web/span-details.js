@@ -13,6 +13,14 @@ function kvTable(attributes) {
     : el('p', { class: 'note' }, 'none');
 }
 
+/** A clickable reference to a span (of this trace or, noted, of another one). */
+function spanReference(target, className, label, ownTraceId) {
+  return [
+    el('a', { href: `/traces/${target.traceId}#span-${target.spanId}`, class: className }, label),
+    target.traceId !== ownTraceId ? el('span', { class: 'note' }, ` in trace ${target.traceId.slice(0, 8)}…`) : '',
+  ];
+}
+
 /** Log lines with their attributes: under the selected span, and under the trace for spans not here. */
 export function logList(logs) {
   return el(
@@ -69,16 +77,14 @@ export function spanDetails(span) {
             el(
               'li',
               {},
-              el(
-                'a',
-                { href: `/traces/${link.traceId}#span-${link.spanId}`, class: 'span-link' },
+              spanReference(
+                link,
+                'span-link',
                 link.target
                   ? `→ ${link.target.service}: ${link.target.name}`
                   : `→ span ${link.spanId} (not in the viewer)`,
+                span.traceId,
               ),
-              link.traceId !== span.traceId
-                ? el('span', { class: 'note' }, ` in trace ${link.traceId.slice(0, 8)}…`)
-                : '',
               Object.keys(link.attributes).length ? kvTable(link.attributes) : '',
             ),
           ),
@@ -91,18 +97,7 @@ export function spanDetails(span) {
             'ul',
             { class: 'links' },
             span.linkedFrom.map((from) =>
-              el(
-                'li',
-                {},
-                el(
-                  'a',
-                  { href: `/traces/${from.traceId}#span-${from.spanId}`, class: 'span-backlink' },
-                  `← ${from.service}: ${from.name}`,
-                ),
-                from.traceId !== span.traceId
-                  ? el('span', { class: 'note' }, ` in trace ${from.traceId.slice(0, 8)}…`)
-                  : '',
-              ),
+              el('li', {}, spanReference(from, 'span-backlink', `← ${from.service}: ${from.name}`, span.traceId)),
             ),
           ),
         ]
