@@ -1,27 +1,20 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createLogger, getLogger, setLogger, type Logger } from '../../observability/src/logger.ts';
-import { startFixture, waitFor, type Fixture } from './fixture.ts';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { captureLogs, startFixture, waitFor, type Fixture } from './fixture.ts';
 
 // The server goes away for good while the bus is open, and the connection keeps reconnecting
 // (maxReconnectAttempts: -1, as the README advises): the unsubscribes and the connection's drain
 // could only finish on a reconnect that never comes.
 
 let fx: Fixture;
-let previous: Logger;
-let lines: { msg: string }[];
+let logs: ReturnType<typeof captureLogs>;
 beforeAll(async () => {
   fx = await startFixture({ jetstream: true });
 });
 afterAll(async () => fx.close());
 beforeEach(() => {
-  previous = getLogger();
-  lines = [];
-  vi.stubEnv('LOG_LEVEL', 'warn'); // the fixture's default (error) would hide the warning
-  setLogger(
-    createLogger({ level: 'warn', destination: { write: (line: string) => void lines.push(JSON.parse(line)) } }),
-  );
+  logs = captureLogs('warn');
 });
-afterEach(() => setLogger(previous));
+afterEach(() => logs.restore());
 
 describe('close() with the server gone', () => {
   it('resolves (does not reject) and closes the connection, saying that what was buffered is lost', async () => {
@@ -35,8 +28,7 @@ describe('close() with the server gone', () => {
     await waitFor(() => !bus.status().connected);
     await expect(bus.close({ timeoutMs: 300 })).resolves.toBeUndefined();
     expect(bus.connection.isClosed()).toBe(true);
-    getLogger().flush?.();
-    expect(lines.filter((line) => line.msg.includes('could not flush to the server before closing'))).toHaveLength(1);
+    expect(logs.logged('could not flush to the server before closing')).toHaveLength(1);
     expect(calls).toEqual([]);
   });
 });

@@ -1,6 +1,8 @@
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { setupTestTelemetry, type TestTelemetry } from '@service-runtime/observability/testing';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { vi } from 'vitest';
+import { createLogger, getLogger, setLogger } from '../../observability/src/logger.ts';
 import { startNatsServer, type NatsServer } from '../../../test/helpers/nats-server.ts';
 import { createBus, type Bus, type BusOptions } from '../src/index.ts';
 
@@ -69,4 +71,47 @@ export async function waitForAsync<T>(check: () => Promise<T | undefined | false
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await sleep(50);
   }
+}
+
+/** One captured log line (the fields tests read). */
+export interface LogLine {
+  msg: string;
+  seq?: number;
+  subscription?: string;
+}
+
+/**
+ * Captures log lines from now until `restore()`. `LOG_LEVEL` is stubbed to `level` as well: it
+ * overrides the level given in code, and the fixture's default (error) would hide warnings.
+ */
+export function captureLogs(level: 'warn' | 'error' = 'warn'): {
+  logged(text: string): LogLine[];
+  restore(): void;
+} {
+  const previous = getLogger();
+  const lines: LogLine[] = [];
+  vi.stubEnv('LOG_LEVEL', level);
+  setLogger(createLogger({ level, destination: { write: (line: string) => void lines.push(JSON.parse(line)) } }));
+  return {
+    logged(text) {
+      getLogger().flush?.();
+      return lines.filter((line) => line.msg.includes(text));
+    },
+    restore: () => setLogger(previous),
+  };
+}
+
+/** Collects uncaught exceptions and unhandled rejections until `stop()` (they must never happen). */
+export function captureEscapes(): { escaped: unknown[]; stop(): void } {
+  const escaped: unknown[] = [];
+  const onEscape = (error: unknown) => void escaped.push(error);
+  process.on('uncaughtExceptionMonitor', onEscape);
+  process.on('unhandledRejection', onEscape);
+  return {
+    escaped,
+    stop() {
+      process.off('uncaughtExceptionMonitor', onEscape);
+      process.off('unhandledRejection', onEscape);
+    },
+  };
 }

@@ -1,9 +1,16 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createLogger, getLogger, setLogger, type Logger } from '../../observability/src/logger.ts';
-import { startFixture, spansNamed, waitFor, waitForAsync, type Fixture } from './fixture.ts';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  captureEscapes,
+  captureLogs,
+  spansNamed,
+  startFixture,
+  waitFor,
+  waitForAsync,
+  type Fixture,
+} from './fixture.ts';
 
 // The connection closes underneath a consumer (here: closed from the handler, as when nats.js gives
 // up reconnecting). nats.js 3 then drops ack, nak, term and progress messages without throwing (a
@@ -13,31 +20,21 @@ import { startFixture, spansNamed, waitFor, waitForAsync, type Fixture } from '.
 
 let fx: Fixture;
 let n = 0;
-let previous: Logger;
-let lines: { msg: string; seq?: number }[];
-const escaped: unknown[] = [];
-const onEscape = (error: unknown) => void escaped.push(error);
+let logs: ReturnType<typeof captureLogs>;
+let escapes: ReturnType<typeof captureEscapes>;
 
 beforeAll(async () => {
   fx = await startFixture({ jetstream: true });
-  process.on('uncaughtExceptionMonitor', onEscape);
-  process.on('unhandledRejection', onEscape);
 });
-afterAll(async () => {
-  process.off('uncaughtExceptionMonitor', onEscape);
-  process.off('unhandledRejection', onEscape);
-  await fx.close();
-});
+afterAll(async () => fx.close());
 beforeEach(() => {
-  previous = getLogger();
-  vi.stubEnv('LOG_LEVEL', 'warn'); // the fixture's default (error) would hide the give-up lines
-  lines = [];
-  escaped.length = 0;
-  setLogger(
-    createLogger({ level: 'warn', destination: { write: (line: string) => void lines.push(JSON.parse(line)) } }),
-  );
+  logs = captureLogs('warn');
+  escapes = captureEscapes();
 });
-afterEach(() => setLogger(previous));
+afterEach(() => {
+  escapes.stop();
+  logs.restore();
+});
 
 async function stream() {
   n++;
@@ -47,10 +44,7 @@ async function stream() {
   return { bus, name, subject: `closed${n}.job` };
 }
 
-function logged(text: string): { msg: string; seq?: number }[] {
-  getLogger().flush?.();
-  return lines.filter((line) => line.msg.includes(text));
-}
+const logged = (text: string) => logs.logged(text);
 
 /** The durable's next `count` deliveries, taken by a fresh instance: what the closed one held was not lost. */
 async function nextDeliveries(name: string, durable: string, count: number): Promise<string[]> {
@@ -81,7 +75,7 @@ describe('a JetStream consumer whose connection closes', () => {
     await bus.publish(subject, { type: 'job' }, { jetstream: true });
     await waitFor(() => finished);
     expect(await nextDeliveries(name, 'long', 1)).toEqual(['job #2']);
-    expect(escaped).toEqual([]);
+    expect(escapes.escaped).toEqual([]);
   });
 
   it('the last delivery fails after the connection closed: dead-letter span ERROR, the message comes back and lands', async () => {
@@ -111,7 +105,7 @@ describe('a JetStream consumer whose connection closes', () => {
     const jsm = await jetstreamManager(next.connection);
     await waitForAsync(async () => (await jsm.streams.info(`${name}_DLQ`)).state.messages === 1);
     expect(calls).toBe(1);
-    expect(escaped).toEqual([]);
+    expect(escapes.escaped).toEqual([]);
   });
 
   it('a message past maxDeliver that starts after the connection closed: given up, its term lost, it comes back', async () => {
@@ -153,6 +147,6 @@ describe('a JetStream consumer whose connection closes', () => {
     expect(calls).toEqual(['warm', 'slow']);
     // neither the term nor the ack reached the server: the next instance sees both again
     expect(await nextDeliveries(name, 'past', 2)).toEqual(['slow #2', 'x #3']);
-    expect(escaped).toEqual([]);
+    expect(escapes.escaped).toEqual([]);
   });
 });
