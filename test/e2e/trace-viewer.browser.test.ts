@@ -194,6 +194,17 @@ describe('the trace viewer in a real browser, fed by the demo mesh', () => {
     expect(colours).toHaveLength(4);
     // Far apart in RGB (neighbouring hues of one saturation, as before, were ~40 apart).
     expect(closest(colours)).toBeGreaterThan(90);
+    // A service keeps its colour from page to page: the worker alone in the audit trace, in the list.
+    const badge = (service: string) =>
+      page
+        .locator('.service', { hasText: new RegExp(`^${service}$`) })
+        .first()
+        .evaluate((b) => (b as unknown as { style: { backgroundColor: string } }).style.backgroundColor);
+    const worker = await badge('worker');
+    await page.goto(`${viewer.url}/traces/${auditSpan()!.traceId}`);
+    expect(await badge('worker')).toBe(worker);
+    await page.goto(viewer.url);
+    expect(await badge('worker')).toBe(worker);
   });
 
   it('keeps ten services on one page apart, none in the error red', async () => {

@@ -66,6 +66,8 @@ export function traceJson(trace: StoredTrace, store: TraceStore): Record<string,
   const spans = [...trace.spans.values()].sort((a, b) => (a.startTimeUnixNano < b.startTimeUnixNano ? -1 : 1));
   return {
     traceId: trace.traceId,
+    // Every service the viewer holds: the page colours each service the same on every page.
+    services: store.services(),
     spans: spans.map((span) => spanJson(span, store, logsBySpan.get(span.spanId) ?? [])),
     // Log lines whose span has not arrived (or was dropped): shown under the waterfall.
     logs: unattached.map((log) => ({ ...log, resource: undefined, service: serviceOf(log) })),

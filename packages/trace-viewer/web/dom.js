@@ -33,19 +33,26 @@ const PALETTE = [
 const hashOf = (name) => [...name].reduce((hash, c) => (hash * 31 + c.charCodeAt(0)) >>> 0, 0);
 let assigned = new Map();
 
-/**
- * Gives each service shown on the page its own palette colour (its hash's slot, or the next free one),
- * so bars of different services never share a colour while a name keeps its colour from page to page.
- */
-export function assignColors(services) {
-  assigned = new Map();
-  const used = new Set();
-  for (const name of [...new Set(services)].sort()) {
-    let slot = hashOf(name) % PALETTE.length;
+/** Palette slots for `names` (sorted): each its hash's slot, or the next one `used` leaves free. */
+function slotsFor(names, preferred, used = new Set()) {
+  const slots = new Map();
+  for (const name of [...new Set(names)].sort()) {
+    let slot = preferred(name);
     for (let tries = 0; used.has(slot) && tries < PALETTE.length; tries++) slot = (slot + 1) % PALETTE.length;
     used.add(slot);
-    assigned.set(name, PALETTE[slot]);
+    slots.set(name, slot);
   }
+  return slots;
+}
+
+/**
+ * Colours the services of a page: each keeps the colour it has among all the viewer's services (the
+ * same on every page), and only a clash on this page (more than ten services in all) moves one.
+ */
+export function assignColors(pageServices, allServices = pageServices) {
+  const global = slotsFor(allServices, (name) => hashOf(name) % PALETTE.length);
+  const onPage = slotsFor(pageServices, (name) => global.get(name) ?? hashOf(name) % PALETTE.length);
+  assigned = new Map([...onPage].map(([name, slot]) => [name, PALETTE[slot]]));
 }
 
 /** The colour of a service: the one {@link assignColors} gave it, else its hash's slot. */

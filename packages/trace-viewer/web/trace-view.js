@@ -62,7 +62,7 @@ export async function showTrace(app, live, traceId, { scroll = true } = {}) {
   const end = spans.reduce((m, s) => (BigInt(s.endTimeUnixNano) > m ? BigInt(s.endTimeUnixNano) : m), 0n);
   const total = Number(end - start) || 1;
   const services = [...new Set(spans.map((s) => s.service))];
-  assignColors(services);
+  assignColors(services, body.services);
 
   const details = el('aside', { class: 'details' });
   const rows = ordered.map(({ span, depth }) => spanRow(span, depth, start, total));
