@@ -41,7 +41,11 @@ async function until(condition: () => boolean, what: string, timeoutMs = 20_000)
 }
 
 /** Posts hand-made spans (one resource per service) over OTLP/JSON: input no SDK would produce. */
-async function postSpans(traceId: string, spans: { spanId: string; parentSpanId: string; service: string }[]) {
+async function postSpans(
+  traceId: string,
+  spans: { spanId: string; parentSpanId: string; service: string }[],
+  to: TraceViewer = viewer,
+) {
   const resourceSpans = [...new Set(spans.map((s) => s.service))].map((service) => ({
     resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
     scopeSpans: [
@@ -60,7 +64,7 @@ async function postSpans(traceId: string, spans: { spanId: string; parentSpanId:
       },
     ],
   }));
-  const response = await fetch(`${viewer.otlpEndpoint}/v1/traces`, {
+  const response = await fetch(`${to.otlpEndpoint}/v1/traces`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ resourceSpans }),
@@ -208,14 +212,17 @@ describe('the trace viewer in a real browser, fed by the demo mesh', () => {
   });
 
   it('keeps ten services on one page apart, none in the error red', async () => {
+    // A viewer of its own, so these services do not change the colours of the demo's (and the docs').
+    await using own = await startTraceViewer({ port: 0, otlpPort: 0 });
     const traceId = 'd'.repeat(32);
     const services = Array.from({ length: 10 }, (_, i) => `service-${i}`);
     const spanId = (i: number) => (i + 1).toString(16).padStart(16, '0');
     await postSpans(
       traceId,
       services.map((service, i) => ({ spanId: spanId(i), parentSpanId: i ? spanId(0) : '', service })),
+      own,
     );
-    await page.goto(`${viewer.url}/traces/${traceId}`);
+    await page.goto(`${own.url}/traces/${traceId}`);
     await page.locator('.span-row').first().waitFor();
     const colours = await barColours();
     expect(colours).toHaveLength(10);
