@@ -16,6 +16,9 @@ import type { Express, Request, Response } from 'express';
 
 const ROUNDS = 5;
 const PER_ROUND = Number(process.env['BENCH_CHAIN_REQUESTS'] ?? 20_000);
+// BENCH_CPU_PROF_DIR=dir: each variant's child writes a V8 CPU profile there (node --cpu-prof).
+const profileDir = process.env['BENCH_CPU_PROF_DIR'];
+const profileFlags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
 const WARMUP = 20_000;
 const CONCURRENCY = 50;
 
@@ -143,7 +146,7 @@ async function main(): Promise<void> {
     for (const variant of variants) {
       const child = fork(self, ['child'], {
         execPath: process.execPath,
-        execArgv: ['--conditions=source', '--disable-warning=ExperimentalWarning'],
+        execArgv: ['--conditions=source', '--disable-warning=ExperimentalWarning', ...profileFlags],
         env: { ...process.env, ...variant.env },
         stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       });
@@ -158,7 +161,8 @@ async function main(): Promise<void> {
       console.log(`round ${round}: ${results.map((r) => r.toFixed(2)).join(' ')}`);
     }
   } finally {
-    for (const child of children) child.kill();
+    // disconnecting lets each child exit on its own (and write its CPU profile when asked to)
+    for (const child of children) child.disconnect();
     sink.close();
     sink.closeAllConnections();
   }

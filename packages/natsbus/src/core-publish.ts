@@ -2,6 +2,7 @@ import type { Span } from '@opentelemetry/api';
 import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import { recordError } from '@service-runtime/observability';
 import { PublishError } from './errors.ts';
+import { PrebuiltHeaders } from './prebuilt-headers.ts';
 import type { HandOver } from './publish-queue.ts';
 import type { PublishResult } from './types.ts';
 
@@ -23,7 +24,8 @@ export function checkPayloadSize(
   if (headers !== undefined) {
     const encoded = (headers as EncodableHeaders).encode();
     headerBytes = encoded.length;
-    if (final && !Object.hasOwn(headers, 'encode')) {
+    // PrebuiltHeaders keeps its own encoding; other headers get this one pinned
+    if (final && !(headers instanceof PrebuiltHeaders) && !Object.hasOwn(headers, 'encode')) {
       Object.defineProperty(headers, 'encode', { value: () => encoded });
     }
   }

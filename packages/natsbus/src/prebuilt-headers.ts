@@ -10,16 +10,17 @@ export class PrebuiltHeaders implements MsgHdrs {
   readonly #block: string;
   readonly #build: () => MsgHdrs;
   #real: MsgHdrs | undefined;
+  #encoded: Uint8Array | undefined;
 
   constructor(block: string, build: () => MsgHdrs) {
     this.#block = block;
     this.#build = build;
   }
 
-  /** The wire block (`NATS/1.0\r\n...\r\n\r\n`). */
+  /** The wire block (`NATS/1.0\r\n...\r\n\r\n`), encoded once while nothing built the real headers. */
   encode(): Uint8Array {
     const real = this.#real as (MsgHdrs & { encode(): Uint8Array }) | undefined;
-    return real === undefined ? Buffer.from(this.#block, 'latin1') : real.encode();
+    return real === undefined ? (this.#encoded ??= Buffer.from(this.#block, 'latin1')) : real.encode();
   }
 
   #headers(): MsgHdrs {

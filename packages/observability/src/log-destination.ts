@@ -7,6 +7,8 @@ const MAX_PENDING_BYTES = 16 * 1024 * 1024;
 const FLUSH_DELAY_MS = 10;
 /** …or as soon as this much is waiting. */
 const FLUSH_BYTES = 64 * 1024;
+/** The buffer lines are encoded into: room for a full batch plus one ordinary line. */
+const CHUNK_BYTES = FLUSH_BYTES + 16 * 1024;
 
 /** A destination that also tells how many lines it had to drop. */
 export interface BatchedDestination extends DestinationStream {
@@ -19,14 +21,18 @@ export interface BatchedDestination extends DestinationStream {
 /**
  * The logger's default output: lines gathered over 10 ms (or 64 KiB) leave in ONE asynchronous
  * write (through SonicBoom, so a slow pipe never blocks the event loop). Under load that is one
- * write per hundreds of lines instead of one per line or per event-loop turn. What waits is
- * bounded; lines beyond the bound are dropped, counted, and reported in the next line written.
- * Pending lines are written synchronously when the process exits.
+ * write per hundreds of lines instead of one per line or per event-loop turn. Each line is encoded
+ * to UTF-8 once, straight into the chunk that will be written (no join, no second encoding of the
+ * batch). What waits is bounded; lines beyond the bound are dropped, counted, and reported in the
+ * next line written. Pending lines are written synchronously when the process exits.
  */
 export function createBatchedDestination(fd = 1): BatchedDestination {
-  const sonic = pino.destination({ dest: fd, sync: false, maxLength: MAX_PENDING_BYTES });
-  let pending: string[] = [];
-  let pendingChars = 0;
+  const sonic = pino.destination({ dest: fd, sync: false, maxLength: MAX_PENDING_BYTES, contentMode: 'buffer' });
+  // in buffer mode SonicBoom takes bytes (its types only know strings)
+  const bytesOut = sonic as unknown as { write(bytes: Buffer): boolean };
+  let chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  let used = 0;
+  let lines = 0;
   let scheduled = false;
   let dropped = 0;
   let reported = 0;
@@ -38,43 +44,52 @@ export function createBatchedDestination(fd = 1): BatchedDestination {
 
   // The notice of a gap goes before the lines that follow it, where a reader looks for it.
   const notice = (lost: number) =>
-    `${JSON.stringify({
-      level: 'warn',
-      time: new Date().toISOString(),
-      msg: `dropped ${lost} log lines: the log output did not keep up`,
-      dropped_log_lines: lost,
-    })}\n`;
-  const takeLines = (): string => {
-    const text = pending.join('');
-    pending = [];
-    pendingChars = 0;
-    return text;
+    Buffer.from(
+      `${JSON.stringify({
+        level: 'warn',
+        time: new Date().toISOString(),
+        msg: `dropped ${lost} log lines: the log output did not keep up`,
+        dropped_log_lines: lost,
+      })}\n`,
+    );
+  // The pending bytes (the chunk is handed over, never reused: SonicBoom may still hold it).
+  const take = (): Buffer => {
+    const taken = chunk.subarray(0, used);
+    if (used > 0) chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    used = 0;
+    return taken;
+  };
+  // One write of `bytes` (holding `count` lines) after the notice of any lines lost before them.
+  const send = (bytes: Buffer, count: number) => {
+    const lost = dropped - reported;
+    if (bytes.length === 0 && lost === 0) return;
+    chunkDropped = false;
+    bytesOut.write(lost > 0 ? Buffer.concat([notice(lost), bytes]) : bytes);
+    // A refused chunk loses its lines (counted) and its notice (given again with the next chunk).
+    if (chunkDropped) dropped += count;
+    else reported += lost;
   };
   const flush = () => {
     scheduled = false;
-    const lines = takeLines();
-    const lost = dropped - reported;
-    if (lines === '' && lost === 0) return;
-    chunkDropped = false;
-    sonic.write(lost > 0 ? notice(lost) + lines : lines);
-    // A refused chunk loses its lines (counted) and its notice (given again with the next chunk).
-    if (chunkDropped) dropped += countLines(lines);
-    else reported += lost;
+    const count = lines;
+    lines = 0;
+    send(take(), count);
   };
   const flushSync = () => {
     scheduled = false;
-    const lines = takeLines();
+    lines = 0;
+    const pending = take();
     const lost = dropped - reported;
     reported += lost;
-    const text = lost > 0 ? notice(lost) + lines : lines;
+    const bytes = lost > 0 ? Buffer.concat([notice(lost), pending]) : pending;
     try {
       sonic.flushSync();
     } catch {
       // nothing buffered yet, or the descriptor is not open: the direct write below still goes out
     }
-    if (text !== '') {
+    if (bytes.length > 0) {
       try {
-        writeSync(fd, text);
+        writeSync(fd, bytes);
       } catch {
         // stdout is gone (closed pipe at exit): nothing left to write to
       }
@@ -84,13 +99,19 @@ export function createBatchedDestination(fd = 1): BatchedDestination {
 
   return {
     write(line: string) {
-      if (pendingChars + line.length > MAX_PENDING_BYTES) {
-        dropped++;
-        return;
+      // at most 3 bytes per UTF-16 unit: a line that may not fit goes after what is pending
+      if (used + line.length * 3 > CHUNK_BYTES) {
+        if (used > 0) flush();
+        if (line.length * 3 > CHUNK_BYTES) {
+          const bytes = Buffer.from(line);
+          if (bytes.length > MAX_PENDING_BYTES) dropped++;
+          else send(bytes, 1);
+          return;
+        }
       }
-      pending.push(line);
-      pendingChars += line.length;
-      if (pendingChars >= FLUSH_BYTES) flush();
+      used += chunk.write(line, used);
+      lines++;
+      if (used >= FLUSH_BYTES) flush();
       else if (!scheduled) {
         scheduled = true;
         setTimeout(flush, FLUSH_DELAY_MS).unref();
@@ -101,12 +122,6 @@ export function createBatchedDestination(fd = 1): BatchedDestination {
       return dropped;
     },
   };
-}
-
-function countLines(text: string): number {
-  let lines = 0;
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
-  return Math.max(lines, 1);
 }
 
 let stdout: BatchedDestination | undefined;

@@ -14,6 +14,7 @@ import { createMeterProvider, createTracingHealthObserver, setMetricsHandler } f
 import { createPropagator } from './propagators.ts';
 import { createRedactor, settingSecrets, urlSecrets } from './redact.ts';
 import { createResource } from './resource.ts';
+import { PooledRandomIdGenerator } from './random-ids.ts';
 import { createSampler } from './sampler.ts';
 import { setStartUnobservedProvider } from './start-attributes.ts';
 import { resolveShutdownGraceMs, runShutdownHooks } from './shutdown-hooks.ts';
@@ -119,6 +120,7 @@ function startSdk(
     resource,
     sampler: options.sampler ?? createSampler(config.sampler),
     spanProcessors,
+    idGenerator: new PooledRandomIdGenerator(),
   });
 
   installPropagation(config);

@@ -10,6 +10,7 @@ import {
   type ReadableSpan,
   type Sampler,
 } from '@opentelemetry/sdk-trace';
+import { PooledRandomIdGenerator } from './random-ids.ts';
 import { createResource } from './resource.ts';
 import { setMetricsHandler } from './metrics.ts';
 
@@ -36,6 +37,7 @@ export function setupTestTelemetry(options: { serviceName?: string; sampler?: Sa
     resource,
     ...(options.sampler ? { sampler: options.sampler } : {}),
     spanProcessors: [new SimpleSpanProcessor({ exporter })],
+    idGenerator: new PooledRandomIdGenerator(),
   });
   const prometheus = new PrometheusExporter({ preventServerStart: true });
   const meterProvider = new MeterProvider({ resource, readers: [prometheus] });
