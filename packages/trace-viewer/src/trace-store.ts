@@ -66,6 +66,8 @@ export class TraceStore {
   private readonly linkedFrom = new Map<string, Set<string>>();
   private readonly counters = { evictedTraces: 0, droppedSpans: 0, droppedLogs: 0, untracedLogs: 0 };
   private readonly held = { spans: 0, logs: 0 };
+  // Spans held per service name, so the service list costs nothing per page refresh.
+  private readonly spansByService = new Map<string, number>();
 
   constructor(limits: Partial<TraceStoreLimits> = {}) {
     this.limits = { ...DEFAULT_STORE_LIMITS, ...limits };
@@ -84,7 +86,10 @@ export class TraceStore {
         this.counters.droppedSpans++;
         continue;
       }
-      if (!trace.spans.has(span.spanId)) this.held.spans++;
+      const earlier = trace.spans.get(span.spanId);
+      if (earlier === undefined) this.held.spans++;
+      else this.countService(earlier, -1);
+      this.countService(span, 1);
       trace.spans.set(span.spanId, span);
       changed.add(span.traceId);
       for (const link of span.links) {
@@ -156,9 +161,7 @@ export class TraceStore {
 
   /** Every service name seen in a stored span, sorted. */
   services(): string[] {
-    const names = new Set<string>();
-    for (const trace of this.traces.values()) for (const span of trace.spans.values()) names.add(serviceOf(span));
-    return [...names].sort();
+    return [...this.spansByService.keys()].sort();
   }
 
   stats(): TraceStoreStats {
@@ -194,11 +197,19 @@ export class TraceStore {
       const trace = this.traces.get(oldest)!;
       this.forgetLinks(trace);
       this.held.spans -= trace.spans.size;
+      for (const span of trace.spans.values()) this.countService(span, -1);
       this.held.logs -= trace.logs.length;
       this.traces.delete(oldest);
       this.summaries.delete(oldest);
       this.counters.evictedTraces++;
     }
+  }
+
+  private countService(span: OtlpSpan, delta: 1 | -1): void {
+    const name = serviceOf(span);
+    const count = (this.spansByService.get(name) ?? 0) + delta;
+    if (count > 0) this.spansByService.set(name, count);
+    else this.spansByService.delete(name);
   }
 
   private forgetLinks(trace: StoredTrace): void {

@@ -85,6 +85,12 @@ describe('TraceStore', () => {
     expect(store.get(b)).toBeUndefined();
     expect(store.get(a)).toBeDefined();
     expect(store.stats()).toMatchObject({ traces: 2, evictedTraces: 1 });
+    expect(store.services()).toEqual(['gateway']);
+    store.addSpans([span(c, { resource: { 'service.name': 'worker' } })]);
+    store.addSpans([span(id(32))]); // a goes, c is the only worker trace left
+    expect(store.services()).toEqual(['gateway', 'worker']);
+    store.addSpans([span(id(32))]); // c goes: no worker span is held any more
+    expect(store.services()).toEqual(['gateway']);
   });
 
   it('keeps at most maxSpansPerTrace spans and maxLogsPerTrace logs per trace, counting the rest', () => {
@@ -96,6 +102,8 @@ describe('TraceStore', () => {
     store.addLogs([log(t, first.spanId), log(t, first.spanId), log('', '')]);
     expect(store.get(t)!.spans.size).toBe(2);
     expect(store.get(t)!.spans.get(first.spanId)!.name).toBe('renamed');
+    store.addSpans([{ ...first, resource: { 'service.name': 'moved' } }]); // its service changes too
+    expect(store.services()).toEqual(['gateway', 'moved']);
     expect(store.get(t)!.logs).toHaveLength(1);
     expect(store.stats()).toMatchObject({ droppedSpans: 1, droppedLogs: 1, untracedLogs: 1 });
   });
