@@ -54,7 +54,8 @@ interface ScannedBlock {
 /**
  * The hop values of a raw header block holding exactly `content-type: application/cloudevents+json`
  * and trace headers (each name in any spelling, repeated spellings with one value), read the way
- * nats.js reads values (trimmed, blank as absent); undefined for any other block.
+ * nats.js reads values (trimmed, blank as absent); undefined for any other block, and for a trace
+ * header repeated in one spelling (W3C joins repeated fields; the decoded path does).
  */
 function scanHeaderBlock(msg: MsgInternals): ScannedBlock | undefined {
   const length = msg._msg?.hdr;
@@ -66,17 +67,25 @@ function scanHeaderBlock(msg: MsgInternals): ScannedBlock | undefined {
   let contentType = false;
   let traceparent: string | undefined;
   let tracestate: string | undefined;
+  const spellings: string[] = []; // of the trace lines read: one repeated in one spelling is left to the decode
   for (let at = START.length; at < length - 2;) {
     const end = text.indexOf('\r\n', at);
     const colon = text.indexOf(':', at);
     if (colon === -1 || colon > end) return undefined;
-    const name = text.slice(at, colon).toLowerCase();
+    const spelling = text.slice(at, colon);
+    const name = spelling.toLowerCase();
     const value = text.slice(colon + 1, end).trim();
     at = end + 2;
-    if (name === 'content-type' && value === CLOUDEVENTS_JSON && !contentType) contentType = true;
-    else if (name === 'traceparent' && (traceparent === undefined || traceparent === value)) traceparent = value;
-    else if (name === 'tracestate' && (tracestate === undefined || tracestate === value)) tracestate = value;
-    else return undefined;
+    if (name === 'content-type' && value === CLOUDEVENTS_JSON && !contentType) {
+      contentType = true;
+      continue;
+    }
+    if (name !== 'traceparent' && name !== 'tracestate') return undefined;
+    const seen = name === 'traceparent' ? traceparent : tracestate;
+    if ((seen !== undefined && seen !== value) || spellings.includes(spelling)) return undefined;
+    spellings.push(spelling);
+    if (name === 'traceparent') traceparent = value;
+    else tracestate = value;
   }
   if (!contentType) return undefined;
   return { traceparent: traceparent || undefined, tracestate: tracestate || undefined };

@@ -5,7 +5,7 @@ import { InvalidMessageError } from './errors.ts';
 import type { DecodedMessage, RawMessage } from './internal-types.ts';
 import { decodeStructured } from './structured-mode.ts';
 import { receiveTraceContext, type TraceContextIssue } from './trace-context.ts';
-import { readHeader } from './trace-headers.ts';
+import { readTraceHeader } from './trace-headers.ts';
 import type { Validator } from './types.ts';
 
 /**
@@ -40,9 +40,9 @@ export function decodeIncoming(
       else if (received.tracestate === undefined) delete event.tracestate;
       else event.tracestate = received.tracestate;
     }
-    const hopParent = plain ? message.hopTraceparent : readHeader(headers, 'traceparent');
+    const hopParent = plain ? message.hopTraceparent : readTraceHeader(headers, 'traceparent');
     if (hopParent !== undefined) {
-      const hopState = plain ? message.hopTracestate : readHeader(headers, 'tracestate');
+      const hopState = plain ? message.hopTracestate : readTraceHeader(headers, 'tracestate');
       if (creation !== undefined && hopParent === creationParent && hopState === creationState) {
         // First hop: the headers repeat the envelope's context, already read above.
         hop = creation;

@@ -28,3 +28,23 @@ export function readHeader(headers: MsgHdrs | undefined, name: string): string |
 export function sameSpan(a: SpanContext, b: SpanContext): boolean {
   return a.spanId === b.spanId && a.traceId === b.traceId;
 }
+
+/**
+ * A trace header read as W3C reads repeated fields: the values of one spelling (the lower-case one
+ * first, as {@link readHeader}) joined with commas. Several `tracestate` fields are one list;
+ * several `traceparent` fields join into a value that is not a traceparent, so a new trace starts.
+ */
+export function readTraceHeader(headers: MsgHdrs | undefined, name: 'traceparent' | 'tracestate'): string | undefined {
+  if (headers === undefined) return undefined;
+  let values = headers.values(name);
+  if (values.length === 0) {
+    for (const key of headers.keys()) {
+      if (key.length === name.length && key.toLowerCase() === name) {
+        values = headers.values(key);
+        break;
+      }
+    }
+  }
+  const value = values.length === 1 ? values[0]! : values.join(',');
+  return value.trim() === '' ? undefined : value;
+}

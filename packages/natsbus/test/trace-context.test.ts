@@ -134,6 +134,65 @@ describe('W3C trace context never costs a message', () => {
   });
 });
 
+describe('repeated trace header fields, as W3C reads them', () => {
+  const cases: {
+    name: string;
+    fields: [string, string][];
+    trace: string | undefined;
+    state?: string;
+    issue?: string;
+  }[] = [
+    {
+      name: 'two tracestate fields are one list',
+      fields: [
+        ['traceparent', TP],
+        ['tracestate', 'a=1'],
+        ['tracestate', 'b=2'],
+      ],
+      trace: TRACE_ID,
+      state: 'a=1,b=2',
+    },
+    {
+      name: 'two tracestate fields with one key: discarded, traceparent kept',
+      fields: [
+        ['traceparent', TP],
+        ['tracestate', 'a=1'],
+        ['tracestate', 'a=1'],
+      ],
+      trace: TRACE_ID,
+      issue: 'invalid_tracestate',
+    },
+    {
+      name: 'two traceparent fields: a new trace',
+      fields: [
+        ['traceparent', TP],
+        ['traceparent', `00-${'1'.repeat(32)}-b7ad6b7169203331-01`],
+      ],
+      trace: undefined,
+      issue: 'invalid_traceparent',
+    },
+  ];
+  for (const testCase of cases) {
+    it(`${testCase.name}`, async () => {
+      const bus = await fx.bus();
+      const subject = uniqueSubject('rep');
+      const handled: CloudEvent[] = [];
+      bus.subscribe(subject, (e) => void handled.push(e));
+      await bus.flush();
+      const h = natsHeaders();
+      h.set('content-type', 'application/cloudevents+json');
+      for (const [k, v] of testCase.fields) h.append(k, v);
+      bus.connection.publish(subject, event(), { headers: h });
+      await waitFor(() => handled.length === 1);
+      const span = await waitFor(() => spansNamed(fx.telemetry, `process ${subject}`)[0]);
+      expect(span.attributes['natsbus.trace_context.issue']).toBe(testCase.issue);
+      if (testCase.trace === undefined) expect(span.parentSpanContext).toBeUndefined();
+      else expect(span.spanContext().traceId).toBe(testCase.trace);
+      expect(span.spanContext().traceState?.serialize()).toBe(testCase.state);
+    });
+  }
+});
+
 describe('tracestate by the W3C rules', () => {
   it('the 593-character case really is 593 characters', () => {
     expect(wideState.join(',').length).toBe(593);
