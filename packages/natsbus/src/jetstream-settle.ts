@@ -25,8 +25,9 @@ export function rawFromJs(msg: JsMsg, stream: string): RawMessage {
 }
 
 /**
- * The catch of every settle: a closed connection during ack, nak or term (or a failed dead-letter
- * publish) is logged, never an unhandled rejection; the message comes back after its ack wait.
+ * The catch of every settle: whatever throws while settling is logged, never an unhandled
+ * rejection. (nats.js 3 drops an ack, nak or term on a closed connection without throwing; either
+ * way the message comes back after its ack wait: `jetstream-closed.test.ts`.)
  */
 export function settleFailed(msg: JsMsg): (error: unknown) => void {
   return (error) => busLogger().error({ err: error, seq: msg.seq }, 'natsbus could not settle a message');
