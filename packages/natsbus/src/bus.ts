@@ -296,9 +296,12 @@ export async function createBus(options: BusOptions): Promise<Bus> {
   if (options.closeOnShutdown !== false) {
     unregister = onShutdown(
       (ctx) => {
-        // what handlers hand back (nak) and the connection drain need a moment of the grace too
+        // what handlers hand back (nak) and the connection drain (cut after CONNECTION_DRAIN_MS)
+        // need their share of the grace too, so close() ends within it even with the server gone
         const left = ctx.remainingMs();
-        return bus.close({ timeoutMs: Math.min(config.drainTimeoutMs, left - Math.min(1000, left / 4)) });
+        return bus.close({
+          timeoutMs: Math.min(config.drainTimeoutMs, left - Math.min(CONNECTION_DRAIN_MS, left / 4)),
+        });
       },
       { phase: 'messaging' },
     );
