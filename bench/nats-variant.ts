@@ -1,6 +1,7 @@
 // One benchmark variant in its own process (global OTel state must not leak between variants).
-// Usage: node --conditions=source bench/nats-variant.ts <raw|user-pattern|natsbus> <natsUrl> <count>
+// Usage: node --conditions=source bench/nats-variant.ts <raw|raw-wire|user-pattern|natsbus> <natsUrl> <count>
 // Prints one JSON line: { variant, count, seconds, msgsPerSec, cpuMicrosPerMsg, health }.
+import { randomUUID } from 'node:crypto';
 import { CloudEvent } from 'cloudevents';
 import { connect, headers } from '@nats-io/transport-node';
 import { context, propagation, ProxyTracerProvider, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
@@ -44,6 +45,49 @@ async function rawRunner(): Promise<Runner> {
   return {
     publish(i) {
       pub.publish(subject, JSON.stringify(payload));
+      return i % 1000 === 999 ? pub.flush() : undefined;
+    },
+    received: () => received,
+    flush: () => pub.flush(),
+    close: async () => {
+      await pub.drain();
+      await sub.drain();
+    },
+  };
+}
+
+// The floor under natsbus's wire: raw nats.js sending the bytes natsbus sends (its header block of
+// content type + hop traceparent in both spellings, a CloudEvents JSON envelope with a fresh id, time
+// and traceparent), the subscriber reading the headers and parsing the envelope. No spans, no checks.
+async function rawWireRunner(): Promise<Runner> {
+  const pub = await connect({ servers: url });
+  const sub = await connect({ servers: url });
+  let received = 0;
+  sub.subscribe(subject, {
+    callback: (_e, msg) => {
+      msg.headers?.get('traceparent');
+      JSON.parse(msg.string());
+      received++;
+    },
+  });
+  await sub.flush();
+  const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00';
+  const h = headers();
+  h.set('content-type', 'application/cloudevents+json');
+  h.set('traceparent', traceparent);
+  h.set('Traceparent', traceparent);
+  return {
+    publish(i) {
+      const event = {
+        specversion: '1.0',
+        id: randomUUID(),
+        source: '/bench',
+        type: 'order.created',
+        time: new Date().toISOString(),
+        traceparent,
+        data: payload,
+      };
+      pub.publish(subject, JSON.stringify(event), { headers: h });
       return i % 1000 === 999 ? pub.flush() : undefined;
     },
     received: () => received,
@@ -183,7 +227,7 @@ function startUserSdk(): Telemetry {
 }
 
 const otel: Telemetry | undefined =
-  variant === 'raw'
+  variant === 'raw' || variant === 'raw-wire'
     ? undefined
     : variant === 'user-pattern'
       ? startUserSdk()
@@ -191,9 +235,11 @@ const otel: Telemetry | undefined =
 const runner =
   variant === 'raw'
     ? await rawRunner()
-    : variant === 'user-pattern'
-      ? await userPatternRunner()
-      : await natsbusRunner();
+    : variant === 'raw-wire'
+      ? await rawWireRunner()
+      : variant === 'user-pattern'
+        ? await userPatternRunner()
+        : await natsbusRunner();
 
 let cpuMicros = 0;
 

@@ -3,7 +3,8 @@
 //   the pattern users write today, the anchor: NodeSDK from @opentelemetry/sdk-node with its default
 //     OTLP exporter, the cloudevents SDK, PRODUCER/CONSUMER spans by hand, nc.publish not awaited,
 //     flush every 1,000
-//   natsbus at 100% sampling (OTLP export) and at 1% sampling, `bus.publish()` results awaited every 1,000.
+//   natsbus at 100% sampling (OTLP export) and at 1% sampling, `bus.publish()` results awaited every 1,000
+//   raw @nats-io carrying natsbus's wire bytes (header block + CloudEvents envelope): the floor under 1%.
 // Every variant runs in its own child process; spans go to a local discarding OTLP/HTTP sink, all with
 // the same OTEL_* environment. BENCH_NATS_COUNT (default 100000) messages per measured run,
 // BENCH_NATS_ROUNDS (default 2) rounds; best kept. Then the per-message cost of the hop context in
@@ -44,6 +45,8 @@ const variants: { label: string; kind: string; env: Record<string, string> }[] =
     kind: 'natsbus',
     env: { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.01' },
   },
+  // the floor under the 1% target: raw nats.js carrying natsbus's bytes (header block + envelope)
+  { label: 'raw @nats-io with natsbus wire bytes', kind: 'raw-wire', env: {} },
 ];
 
 function runVariant(kind: string, url: string, env: Record<string, string>): Promise<Result> {
@@ -120,6 +123,9 @@ console.log(`target natsbus 1% ≥ 0.4× raw: ${sampled.toFixed(2)}× ${sampled 
 const cpu = (i: number) => best.get(variants[i]!.label)!.cpuMicrosPerMsg ?? Number.NaN;
 console.log(
   `by CPU per message: natsbus 100% ${(cpu(1) / cpu(2)).toFixed(2)}× the user pattern, natsbus 1% ${(cpu(0) / cpu(3)).toFixed(2)}× raw`,
+);
+console.log(
+  `the wire alone (raw nats.js with natsbus's bytes): ${(cpu(0) / cpu(4)).toFixed(2)}× raw by CPU; natsbus 1% adds ${(cpu(3) - cpu(4)).toFixed(1)} µs/msg over it`,
 );
 await reportHopHeaderCost(server.url, count);
 console.log(
