@@ -15,6 +15,7 @@ export class MessageContext implements HandlerContext {
   readonly #message: RawMessage;
   readonly #eventId: string;
   #logger: Logger | undefined;
+  #abort: AbortController | undefined;
 
   constructor(message: RawMessage, eventId: string, span: Span) {
     this.#message = message;
@@ -42,5 +43,15 @@ export class MessageContext implements HandlerContext {
   get logger(): Logger {
     this.#logger ??= busLogger().child({ subject: this.#message.subject, event_id: this.#eventId });
     return this.#logger;
+  }
+
+  get signal(): AbortSignal {
+    this.#abort ??= new AbortController();
+    return this.#abort.signal;
+  }
+
+  /** Internal: the handler ran past its bound (its signal is aborted only if it was asked for). */
+  timedOut(reason: Error): void {
+    this.#abort?.abort(reason);
   }
 }

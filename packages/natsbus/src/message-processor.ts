@@ -93,6 +93,7 @@ export class MessageProcessor {
         return OK;
       }
       const reason = error.name === 'HandlerTimeoutError' ? 'handler_timeout' : 'handler_error';
+      if (reason === 'handler_timeout') ctx.timedOut(error);
       return this.#fail(span, error, reason, decoded.event);
     });
   }

@@ -114,6 +114,11 @@ export interface HandlerContext {
   readonly logger: Logger;
   /** JetStream only: delivery details. */
   readonly jetstream?: JetStreamDelivery;
+  /**
+   * Aborted (with the HandlerTimeoutError) when the handler runs past `timeoutMs`: a promise cannot
+   * be cancelled, so pass it on (fetch, timers) to stop work nobody waits for any more.
+   */
+  readonly signal: AbortSignal;
 }
 
 /** JetStream delivery details handed to handlers. */

@@ -138,4 +138,31 @@ describe('core subscriber flow control', () => {
       ),
     );
   });
+
+  it('a handler past its timeout has its signal aborted, so it can stop the work nobody waits for', async () => {
+    const bus = await fx.bus();
+    const subject = uniqueSubject('abort');
+    const seen: { aborted: boolean; reason: string | undefined }[] = [];
+    let cleanedUp = false;
+    bus.subscribe(
+      subject,
+      async (event, ctx) => {
+        if (event.type === 'quick') {
+          seen.push({ aborted: ctx.signal.aborted, reason: undefined });
+          return;
+        }
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
+        seen.push({ aborted: ctx.signal.aborted, reason: (ctx.signal.reason as Error).name });
+        cleanedUp = true;
+      },
+      { timeoutMs: 200 },
+    );
+    await bus.flush();
+    await bus.publish(subject, { type: 'hang' });
+    await bus.publish(subject, { type: 'quick' });
+    await waitFor(() => cleanedUp && seen.length === 2);
+    expect(seen).toHaveLength(2);
+    expect(seen).toContainEqual({ aborted: true, reason: 'HandlerTimeoutError' });
+    expect(seen).toContainEqual({ aborted: false, reason: undefined });
+  });
 });
