@@ -22,6 +22,8 @@ export interface BatchSettings {
   batchSize: number;
   /** How long one fetch waits for a full batch (at least 1000). */
   maxWaitMs: number;
+  /** The consumer's ack wait: progress is sent for held messages each third of it. */
+  ackWaitMs: number;
 }
 
 /**
@@ -35,6 +37,16 @@ export function runBatchConsumer(settings: BatchSettings): TrackedSubscription {
   let inHand: { msgs: JsMsg[]; abandoned: boolean } | undefined;
   let current: { stop(): void } | undefined;
   let cut = false;
+  // what is being fetched or is in the handler: a batch that runs past the ack wait (or waits for a
+  // full batch) is kept from redelivery with progress messages, as a single consumer does
+  let held: JsMsg[] = [];
+  const progress = setInterval(
+    () => {
+      for (const msg of held) msg.working();
+    },
+    Math.max(100, Math.floor(settings.ackWaitMs / 3)),
+  );
+  progress.unref();
   const loop = (async () => {
     while (!stopped) {
       try {
@@ -45,6 +57,7 @@ export function runBatchConsumer(settings: BatchSettings): TrackedSubscription {
         current = fetched;
         if (cut) fetched.stop();
         const msgs: JsMsg[] = [];
+        held = msgs;
         for await (const msg of fetched) msgs.push(msg);
         current = undefined;
         if (msgs.length === 0) continue;
@@ -57,7 +70,11 @@ export function runBatchConsumer(settings: BatchSettings): TrackedSubscription {
         await handleBatch(settings, msgs, batch);
         handled += msgs.length;
         inHand = undefined;
+        held = [];
       } catch (error) {
+        // what a failed fetch left unhandled goes back now (no progress may keep it forever)
+        held.forEach(handBack);
+        held = [];
         if (stopped) break;
         busLogger().warn({ err: error }, 'natsbus batch fetch failed; retrying');
         await new Promise((resolve) => setTimeout(resolve, 500));
@@ -68,6 +85,7 @@ export function runBatchConsumer(settings: BatchSettings): TrackedSubscription {
     unsubscribe() {
       stopped = true;
       current?.stop();
+      clearInterval(progress);
       settings.watchdog.stop();
     },
     async drain(options: DrainOptions = {}) {
@@ -92,6 +110,7 @@ export function runBatchConsumer(settings: BatchSettings): TrackedSubscription {
           batch.msgs.forEach(handBack);
         }
       }
+      clearInterval(progress);
       settings.watchdog.stop();
     },
     status() {

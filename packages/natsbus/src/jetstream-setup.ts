@@ -94,11 +94,12 @@ export async function consumeWith(
     defaultAckWaitMs: timeoutMs + 10_000,
   });
   const consumer = await clients.js.consumers.get(spec.stream, spec.durable);
+  const ackWaitMs = info.config.ack_wait ? millis(info.config.ack_wait) : 30_000;
   if (run.batchHandler === undefined) {
     return runConsumer(consumer, spec, run.processor, settle, {
       concurrency: Math.max(1, Math.floor(options.concurrency ?? 1)),
       maxPull: Math.max(1, Math.floor(options.batchSize ?? 100)),
-      ackWaitMs: info.config.ack_wait ? millis(info.config.ack_wait) : 30_000,
+      ackWaitMs,
       timeoutMs,
     });
   }
@@ -111,5 +112,6 @@ export async function consumeWith(
     settle,
     batchSize: options.batchSize ?? 10,
     maxWaitMs: Math.max(1000, options.maxWaitMs ?? 1000),
+    ackWaitMs,
   });
 }

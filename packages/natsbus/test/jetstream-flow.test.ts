@@ -87,6 +87,30 @@ describe('JetStream consumption never redelivers what did not fail', () => {
     },
   );
 
+  it(
+    'a batch handler that runs past the ack wait is kept alive with progress messages too',
+    { timeout: 30_000 },
+    async () => {
+      const { bus, stream: name } = await stream(4);
+      const calls: string[] = [];
+      await bus.consumeBatch(
+        { stream: name, durable: 'long-batch' },
+        async (events) => {
+          calls.push(...events.map((e) => e.id));
+          await sleep(2500);
+        },
+        { ackWaitMs: 1000, timeoutMs: 10_000, batchSize: 4 },
+      );
+      const jsm = await jetstreamManager(bus.connection);
+      await waitForAsync(async () => {
+        const info = await jsm.consumers.info(name, 'long-batch');
+        return (calls.length >= 4 && info.num_ack_pending === 0 && info.num_pending === 0) || undefined;
+      }, 20_000);
+      expect(calls).toHaveLength(4);
+      expect((await jsm.consumers.info(name, 'long-batch')).num_redelivered).toBe(0);
+    },
+  );
+
   it('maxAckPending and ackWaitMs update an existing durable', async () => {
     const { bus, stream: name } = await stream(0);
     const first = await bus.consume({ stream: name, durable: 'limits' }, () => undefined);
