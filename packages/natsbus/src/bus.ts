@@ -284,7 +284,9 @@ export async function createBus(options: BusOptions): Promise<Bus> {
         if (flushed) return;
         busLogger().warn(
           { bound_ms: CONNECTION_DRAIN_MS },
-          'natsbus could not flush to the server before closing; what nats.js still buffered is lost',
+          closes
+            ? 'natsbus could not flush to the server before closing; what nats.js still buffered is lost'
+            : 'natsbus could not flush to the server before closing; the connection it was given keeps what it buffered',
         );
         if (closes && !nc.isClosed()) await nc.close().catch(() => undefined);
       })();

@@ -1,4 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { connect } from '@nats-io/transport-node';
+import { createBus } from '../src/index.ts';
 import { captureLogs, startFixture, waitFor, type Fixture } from './fixture.ts';
 
 // The server goes away for good while the bus is open, and the connection keeps reconnecting
@@ -30,5 +32,19 @@ describe('close() with the server gone', () => {
     expect(bus.connection.isClosed()).toBe(true);
     expect(logs.logged('could not flush to the server before closing')).toHaveLength(1);
     expect(calls).toEqual([]);
+  });
+
+  it('a connection it was given: close() resolves and leaves it open, with what it buffered', async () => {
+    await fx.server.restart();
+    const nc = await connect({ servers: fx.server.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+    const bus = await createBus({ connection: nc, source: '/test', closeOnShutdown: false });
+    bus.subscribe('given.core', () => undefined);
+    await bus.flush();
+    await fx.server.stop('SIGKILL');
+    await waitFor(() => !bus.status().connected);
+    await expect(bus.close({ timeoutMs: 300 })).resolves.toBeUndefined();
+    expect(nc.isClosed()).toBe(false);
+    expect(logs.logged('the connection it was given keeps what it buffered')).toHaveLength(1);
+    await nc.close();
   });
 });
