@@ -8,7 +8,7 @@ import { decodeIncoming } from './incoming.ts';
 import type { AfterMessage } from './core-subscriber.ts';
 import { encodeOutgoing } from './outgoing.ts';
 import { startProducerSpan } from './producer-span.ts';
-import type { SubjectPatterns } from './subject-pattern.ts';
+import { unpublishableSubject, type SubjectPatterns } from './subject-pattern.ts';
 import type { CloudEvent, ContentMode, EventHandler, EventInput, ReplyHandler } from './types.ts';
 
 /** Event type of the reply sent when a reply handler fails; its data is `{ code }` only. */
@@ -32,6 +32,10 @@ export async function sendRequest(
   timeoutMs: number,
   mode: ContentMode,
 ): Promise<CloudEvent> {
+  const unpublishable = unpublishableSubject(subject);
+  if (unpublishable !== undefined) {
+    throw new RequestError(`invalid subject "${String(subject)}": ${unpublishable}`, 'invalid_subject');
+  }
   const event = completeEvent(input, deps.source);
   const span = startProducerSpan(subject, event, 'request', deps.nc);
   try {

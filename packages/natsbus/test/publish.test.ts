@@ -1,7 +1,7 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PublishError } from '../src/index.ts';
+import { PublishError, RequestError } from '../src/index.ts';
 import { spansNamed, startFixture, uniqueSubject, type Fixture } from './fixture.ts';
 
 let fx: Fixture;
@@ -19,6 +19,20 @@ describe('publish refuses what NATS forbids', () => {
       await bus.flush();
       const result = bus.publish(subject, { type: 't' });
       await expect(result).rejects.toBeInstanceOf(PublishError);
+      await expect(result).rejects.toMatchObject({ code: 'invalid_subject' });
+      await bus.flush();
+      expect(seen).toEqual([]);
+    });
+  }
+
+  for (const subject of ['orders.*', '>']) {
+    it(`a request to "${subject}" is refused with invalid_subject, nothing is sent`, async () => {
+      const bus = await fx.bus();
+      const seen: string[] = [];
+      bus.connection.subscribe('>', { callback: (_e, msg) => void seen.push(msg.subject) });
+      await bus.flush();
+      const result = bus.request(subject, { type: 't' }, { timeoutMs: 500 });
+      await expect(result).rejects.toBeInstanceOf(RequestError);
       await expect(result).rejects.toMatchObject({ code: 'invalid_subject' });
       await bus.flush();
       expect(seen).toEqual([]);
