@@ -9,7 +9,7 @@ import {
   subscribeWithOptions,
   type AfterMessage,
 } from './core-subscriber.ts';
-import { CorePublish, checkPayloadSize, refusalError } from './core-publish.ts';
+import { CorePublish, checkPayloadSize, refusalError, refusedByClient } from './core-publish.ts';
 import { completeEvent } from './envelope.ts';
 import { PublishError } from './errors.ts';
 import { busLogger } from './handler-context.ts';
@@ -171,14 +171,13 @@ export async function createBus(options: BusOptions): Promise<Bus> {
               return { id: event.id, stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
             },
             (error: unknown) => {
-              const err =
-                error instanceof PublishError || `${(error as Error)?.message}`.includes('max_payload')
-                  ? refusalError(error, subject)
-                  : new PublishError(
-                      `JetStream publish to ${subject} failed: ${(error as Error)?.message}`,
-                      'jetstream_publish_failed',
-                      { cause: error },
-                    );
+              const err = refusedByClient(error)
+                ? refusalError(error, subject)
+                : new PublishError(
+                    `JetStream publish to ${subject} failed: ${(error as Error)?.message}`,
+                    'jetstream_publish_failed',
+                    { cause: error },
+                  );
               recordError(span, err);
               span.end();
               throw err;

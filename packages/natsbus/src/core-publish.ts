@@ -39,17 +39,29 @@ export function checkPayloadSize(
 
 type EncodableHeaders = MsgHdrs & { encode(): Uint8Array };
 
+/** True for an error of a connection that takes no more publishes (closed or draining). */
+function isClosedError(error: unknown): boolean {
+  const name = (error as Error | undefined)?.name;
+  return name === 'ClosedConnectionError' || name === 'DrainingConnectionError';
+}
+
+/**
+ * True when the client refused the message outright (closed or draining connection, too large), as
+ * opposed to a JetStream publish that reached the server and failed there.
+ */
+export function refusedByClient(error: unknown): boolean {
+  return (
+    error instanceof PublishError ||
+    isClosedError(error) ||
+    `${(error as Error | undefined)?.message}`.includes('max_payload')
+  );
+}
+
 /** A PublishError for what nats.js threw when it refused a message. */
 export function refusalError(error: unknown, subject: string): PublishError {
   if (error instanceof PublishError) return error;
-  const name = (error as Error | undefined)?.name ?? '';
   const message = (error as Error | undefined)?.message ?? String(error);
-  const code =
-    name === 'ClosedConnectionError' || name === 'DrainingConnectionError'
-      ? 'closed'
-      : message.includes('max_payload')
-        ? 'too_large'
-        : 'publish_failed';
+  const code = isClosedError(error) ? 'closed' : message.includes('max_payload') ? 'too_large' : 'publish_failed';
   return new PublishError(`NATS refused the message to ${subject}: ${message}`, code, { cause: error });
 }
 

@@ -94,12 +94,14 @@ describe('a publish result is reported only once it is true', () => {
     expect(refusesPublishes(bus.connection)).toBe(true);
     expect(bus.connection.isClosed()).toBe(false);
     const result = bus.publish(subject, { type: 't' });
+    const stored = bus.publish(subject, { type: 't' }, { jetstream: true });
     await expect(result).rejects.toMatchObject({ name: 'PublishError', code: 'closed' });
+    await expect(stored).rejects.toMatchObject({ name: 'PublishError', code: 'closed' });
     await draining;
     await watcher.flush();
     expect(received).toBe(0);
     const spans = spansNamed(fx.telemetry, `publish ${subject}`);
-    expect(spans.map((s) => s.status.code)).toEqual([SpanStatusCode.ERROR]);
+    expect(spans.map((s) => s.status.code)).toEqual([SpanStatusCode.ERROR, SpanStatusCode.ERROR]);
   });
 
   it('resolves with the id once nats.js took it; every message of a burst arrives', async () => {
