@@ -382,6 +382,46 @@ describe('deploy/: every URL in every config names a compose service and a port 
   });
 });
 
+describe('deploy/prometheus-rules.yml', () => {
+  /** Every dotted metric or attribute name the packages write, as Prometheus spells it (dots → `_`). */
+  const emitted = new Set(
+    readdirSync(join(root, 'packages'))
+      .map((pkg) => join(root, 'packages', pkg, 'src'))
+      .filter((dir) => existsSync(dir))
+      .flatMap((dir) => listFiles(dir, (name) => name.endsWith('.ts')))
+      .flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/['`]([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)['`]/g)])
+      .map((m) => (m[1] ?? '').replaceAll('.', '_')),
+  );
+  const rules = (loadYaml(join(deployDir, 'prometheus-rules.yml'))['groups'] as Yaml[]).flatMap(
+    (group) => group['rules'] as Yaml[],
+  );
+  // Names of our own packages' series and labels; the Collector's (otelcol_*) and Prometheus' own
+  // labels (job, instance) are not ours to check.
+  const OURS = /\b((?:identity|natsbus|http|otel_sdk|messaging|error|url|server)_[a-z0-9_]+)\b/g;
+
+  it('alerts only on metrics and labels the packages emit', () => {
+    expect(emitted.has('identity_introspection_throttled')).toBe(true); // sanity check of the scan
+    const unknown = rules.flatMap((rule) =>
+      [...String(rule['expr']).matchAll(OURS)]
+        .map((m) => (m[1] ?? '').replace(/_(total|count|bucket|sum)$/, ''))
+        .filter((name) => !emitted.has(name))
+        .map((name) => `${String(rule['alert'])}: ${name}`),
+    );
+    expect(unknown).toEqual([]);
+  });
+
+  it('docs/operations.md names every series an alert watches', () => {
+    const operations = readFileSync(join(root, 'docs', 'operations.md'), 'utf8');
+    const series = rules.flatMap((rule) =>
+      [...String(rule['expr']).matchAll(/\b([a-z_][a-z0-9_]*)(?=\{|\[)/g)].map((m) =>
+        (m[1] ?? '').replace(/_(total|count|bucket|sum)$/, ''),
+      ),
+    );
+    expect(series).toContain('identity_introspection_throttled'); // sanity check of the scan
+    expect(series.filter((name) => !operations.includes(name))).toEqual([]);
+  });
+});
+
 describe('docs/configuration.md matches the code', () => {
   const text = readFileSync(join(root, 'docs', 'configuration.md'), 'utf8');
   // the first cell of every table row: `NAME` (one variable per row)
