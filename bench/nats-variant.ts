@@ -3,7 +3,7 @@
 // Prints one JSON line: { variant, count, seconds, msgsPerSec, cpuMicrosPerMsg, health }.
 import { randomUUID } from 'node:crypto';
 import { CloudEvent } from 'cloudevents';
-import { connect, headers } from '@nats-io/transport-node';
+import { connect, headers, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { context, propagation, ProxyTracerProvider, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { initObservability } from '@service-runtime/observability';
@@ -31,20 +31,21 @@ type Runner = {
   close(): Promise<void>;
 };
 
-async function rawRunner(): Promise<Runner> {
+/** Raw nats.js on two connections: `read` is the subscriber's work per message, `send` the publisher's. */
+async function rawNatsRunner(read: (msg: Msg) => void, send: (pub: NatsConnection) => void): Promise<Runner> {
   const pub = await connect({ servers: url });
   const sub = await connect({ servers: url });
   let received = 0;
   sub.subscribe(subject, {
     callback: (_e, msg) => {
-      JSON.parse(msg.string());
+      read(msg);
       received++;
     },
   });
   await sub.flush();
   return {
     publish(i) {
-      pub.publish(subject, JSON.stringify(payload));
+      send(pub);
       return i % 1000 === 999 ? pub.flush() : undefined;
     },
     received: () => received,
@@ -56,28 +57,28 @@ async function rawRunner(): Promise<Runner> {
   };
 }
 
+function rawRunner(): Promise<Runner> {
+  return rawNatsRunner(
+    (msg) => JSON.parse(msg.string()),
+    (pub) => pub.publish(subject, JSON.stringify(payload)),
+  );
+}
+
 // The floor under natsbus's wire: raw nats.js sending the bytes natsbus sends (its header block of
 // content type + hop traceparent in both spellings, a CloudEvents JSON envelope with a fresh id, time
 // and traceparent), the subscriber reading the headers and parsing the envelope. No spans, no checks.
-async function rawWireRunner(): Promise<Runner> {
-  const pub = await connect({ servers: url });
-  const sub = await connect({ servers: url });
-  let received = 0;
-  sub.subscribe(subject, {
-    callback: (_e, msg) => {
-      msg.headers?.get('traceparent');
-      JSON.parse(msg.string());
-      received++;
-    },
-  });
-  await sub.flush();
+function rawWireRunner(): Promise<Runner> {
   const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00';
   const h = headers();
   h.set('content-type', 'application/cloudevents+json');
   h.set('traceparent', traceparent);
   h.set('Traceparent', traceparent);
-  return {
-    publish(i) {
+  return rawNatsRunner(
+    (msg) => {
+      msg.headers?.get('traceparent');
+      JSON.parse(msg.string());
+    },
+    (pub) => {
       const event = {
         specversion: '1.0',
         id: randomUUID(),
@@ -88,15 +89,8 @@ async function rawWireRunner(): Promise<Runner> {
         data: payload,
       };
       pub.publish(subject, JSON.stringify(event), { headers: h });
-      return i % 1000 === 999 ? pub.flush() : undefined;
     },
-    received: () => received,
-    flush: () => pub.flush(),
-    close: async () => {
-      await pub.drain();
-      await sub.drain();
-    },
-  };
+  );
 }
 
 // The pattern users write today: NodeSDK (its default OTLP exporter, configured by OTEL_* like any
@@ -213,15 +207,16 @@ function startUserSdk(): Telemetry {
   const provider = (trace.getTracerProvider() as ProxyTracerProvider).getDelegate() as unknown as Telemetry;
   // The SDK's forceFlush sends every queued batch at once and fails past its exporter's limit of
   // concurrent exports (the spans of the refused batches are lost, as they would be in a service):
-  // flush until it succeeds and count the refusals.
+  // flush until it succeeds (100 tries at most; no pause, which would be timed) and count the refusals.
   const forceFlush = async () => {
-    for (;;) {
+    for (let attempt = 0; attempt < 100; attempt++) {
       try {
         return await provider.forceFlush();
       } catch {
         flushRefusals++;
       }
     }
+    throw new Error(`the user pattern's exporter refused ${flushRefusals} flushes in a row`);
   };
   return { forceFlush, shutdown: () => sdk.shutdown() };
 }

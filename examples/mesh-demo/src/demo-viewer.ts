@@ -3,8 +3,8 @@ import {
   DEFAULT_PAGE_PORT,
   startTraceViewer,
   type TraceViewer,
+  type OtlpSpan,
 } from '@service-runtime/trace-viewer';
-import type { OtlpSpan } from '../../../test/helpers/otlp-types.ts';
 
 /** The trace viewer `npm run demo -- --ui` sends to: one already running, or one it started. */
 export interface DemoViewer {

@@ -1,5 +1,5 @@
 import { connect } from '@nats-io/transport-node';
-import type { OtlpSpan } from '../../../test/helpers/otlp-types.ts';
+import type { OtlpSpan } from '@service-runtime/trace-viewer';
 import type { Mesh } from './mesh.ts';
 import { ORDER_DEAD_LETTER, POISON_SKU } from './services/orders.ts';
 import { missingFrom, type TraceExpectation } from './waterfall.ts';

@@ -1,4 +1,4 @@
-import type { OtlpSpan } from '../../../test/helpers/otlp-types.ts';
+import type { OtlpSpan } from '@service-runtime/trace-viewer';
 
 const KINDS = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
 const BAR_WIDTH = 32;

@@ -89,7 +89,12 @@ async function callWithCredentials(path: string, init: RequestInit = {}) {
     withSpan('caller', async () => {
       const response = await fetchTraced()(trustedUrl + path, {
         ...init,
-        headers: { authorization: 'Bearer top-secret', cookie: 'session=abc', 'x-kept': 'yes' },
+        headers: {
+          authorization: 'Bearer top-secret',
+          cookie: 'session=abc',
+          'proxy-authorization': 'Basic cHJveHk=',
+          'x-kept': 'yes',
+        },
       });
       return { response, text: await response.text() };
     }),
@@ -107,7 +112,7 @@ describe('traced fetch redirects', () => {
     expect(first?.headers.baggage).toContain('user.email');
     expect(first?.headers.authorization).toBe('Bearer top-secret');
     expect(second).toMatchObject({ host: 'untrusted', path: '/landing' });
-    for (const name of ['traceparent', 'tracestate', 'baggage', 'authorization', 'cookie']) {
+    for (const name of ['traceparent', 'tracestate', 'baggage', 'authorization', 'cookie', 'proxy-authorization']) {
       expect(second?.headers[name]).toBeUndefined();
     }
     expect(second?.headers['x-kept']).toBe('yes');
@@ -146,6 +151,7 @@ describe('traced fetch redirects', () => {
     expect(received[1]?.headers.baggage).toBeUndefined();
     expect(last?.headers.authorization).toBeUndefined();
     expect(last?.headers.cookie).toBeUndefined();
+    expect(last?.headers['proxy-authorization']).toBeUndefined();
     expect(received[1]?.headers.traceparent).toBeUndefined();
   });
 
@@ -154,6 +160,7 @@ describe('traced fetch redirects', () => {
     expect(received[1]?.path).toBe('/landing');
     expect(received[1]?.headers.authorization).toBe('Bearer top-secret');
     expect(received[1]?.headers.cookie).toBe('session=abc');
+    expect(received[1]?.headers['proxy-authorization']).toBe('Basic cHJveHk=');
   });
 
   it('follows the fetch rules for methods: 303 turns a POST into a bodiless GET, 307 resends POST and body', async () => {

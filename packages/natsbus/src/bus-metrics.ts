@@ -1,4 +1,4 @@
-import type { Counter } from '@opentelemetry/api';
+import { metrics, type Attributes, type Counter } from '@opentelemetry/api';
 import {
   ATTR_ERROR_TYPE,
   METRIC_HANDLER_FAILURES,
@@ -10,16 +10,18 @@ import {
   ATTR_NATSBUS_TRACE_CONTEXT_ISSUE,
 } from './semconv.ts';
 import type { TraceContextIssue } from './trace-context.ts';
-import { getMeter } from './tracer.ts';
+import { SCOPE, SCOPE_VERSION } from './tracer.ts';
 
 let counters:
   { rejected: Counter; deadLettered: Counter; failures: Counter; traceContext: Counter; dropped: Counter } | undefined;
-let meterOf: unknown;
+let providerOf: unknown;
 
+// Cached per meter provider (as messaging-metrics does), so a flood of drops costs no meter lookup.
 function get() {
-  const meter = getMeter();
-  if (counters === undefined || meterOf !== meter) {
-    meterOf = meter;
+  const provider = metrics.getMeterProvider();
+  if (counters === undefined || providerOf !== provider) {
+    providerOf = provider;
+    const meter = provider.getMeter(SCOPE, SCOPE_VERSION);
     counters = {
       rejected: meter.createCounter(METRIC_MESSAGES_REJECTED, {
         description:
@@ -66,11 +68,16 @@ export function countTraceContextIssue(issue: TraceContextIssue, subscription: s
   });
 }
 
-/** Counts core messages dropped in the process (core NATS is at most once). */
-export function countDropped(reason: string, subscription: string, count = 1): void {
-  get().dropped.add(count, {
+/** The attributes of one subscription's drops for one reason; built once, passed to {@link countDropped}. */
+export function droppedAttributes(reason: string, subscription: string): Attributes {
+  return Object.freeze({
     [ATTR_ERROR_TYPE]: reason,
     'messaging.system': 'nats',
     [ATTR_NATSBUS_SUBSCRIPTION]: subscription,
   });
+}
+
+/** Counts core messages dropped in the process (core NATS is at most once). */
+export function countDropped(attributes: Attributes, count = 1): void {
+  get().dropped.add(count, attributes);
 }

@@ -71,7 +71,6 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     source: config.source,
     externals,
     contentMode: config.contentMode,
-    flushQueue: () => queue.flush(),
   };
   const track = (sub: TrackedSubscription): BusSubscription => {
     subscriptions.add(sub);
@@ -153,7 +152,6 @@ export async function createBus(options: BusOptions): Promise<Bus> {
         if (span.isRecording()) span.setAttribute('messaging.message.body.size', out.body.length);
         checkPayloadSize(nc, out.body, out.headers, !jetstreamPublish);
         if (jetstreamPublish) {
-          queue.flush();
           return publishJetStream(
             client(),
             subject,
@@ -252,7 +250,6 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     },
 
     async flush() {
-      queue.flush();
       await nc.flush();
     },
 
@@ -270,7 +267,6 @@ export async function createBus(options: BusOptions): Promise<Bus> {
         const timeoutMs = closeOptions.timeoutMs ?? config.drainTimeoutMs;
         await Promise.allSettled([...subscriptions].map((sub) => sub.drain({ timeoutMs })));
         subscriptions.clear();
-        queue.flush();
         if (nc.isClosed()) return;
         const closes = owned || options.closeConnection === true;
         const flushed = await Promise.race([

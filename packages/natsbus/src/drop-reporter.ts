@@ -1,4 +1,5 @@
-import { countDropped } from './bus-metrics.ts';
+import type { Attributes } from '@opentelemetry/api';
+import { countDropped, droppedAttributes } from './bus-metrics.ts';
 import { busLogger } from './handler-context.ts';
 
 /** How often, at most, one subscription logs that it dropped messages. */
@@ -15,6 +16,7 @@ export class DropReporter {
   readonly #intervalMs: number;
   #total = 0;
   #unlogged = new Map<string, number>();
+  readonly #attributes = new Map<string, Attributes>();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(subscription: string, intervalMs = DROP_LOG_INTERVAL_MS) {
@@ -30,7 +32,12 @@ export class DropReporter {
   /** Records `count` dropped messages for `reason` (`slow_consumer`, `shutdown`). */
   dropped(reason: string, count = 1): void {
     this.#total += count;
-    countDropped(reason, this.#subscription, count);
+    let attributes = this.#attributes.get(reason);
+    if (attributes === undefined) {
+      attributes = droppedAttributes(reason, this.#subscription);
+      this.#attributes.set(reason, attributes);
+    }
+    countDropped(attributes, count);
     this.#unlogged.set(reason, (this.#unlogged.get(reason) ?? 0) + count);
     if (this.#timer === undefined) {
       this.#log();

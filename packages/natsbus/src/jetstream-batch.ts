@@ -7,7 +7,15 @@ import { countHandlerFailure } from './bus-metrics.ts';
 import { busLogger } from './handler-context.ts';
 import type { HandlerWatchdog } from './handler-watchdog.ts';
 import type { DecodedMessage, RawMessage, TrackedSubscription } from './internal-types.ts';
-import { giveUp, handBack, rawFromJs, settle, settleFailed, type SettleSettings } from './jetstream-settle.ts';
+import {
+  giveUp,
+  handBack,
+  keepWorking,
+  rawFromJs,
+  settle,
+  settleFailed,
+  type SettleSettings,
+} from './jetstream-settle.ts';
 import type { MessageProcessor } from './message-processor.ts';
 import type { BatchContext, BatchHandler, ConsumerSpec, DrainOptions } from './types.ts';
 
@@ -40,13 +48,7 @@ export function runBatchConsumer(settings: BatchSettings): TrackedSubscription {
   // what is being fetched or is in the handler: a batch that runs past the ack wait (or waits for a
   // full batch) is kept from redelivery with progress messages, as a single consumer does
   let held: JsMsg[] = [];
-  const progress = setInterval(
-    () => {
-      for (const msg of held) msg.working();
-    },
-    Math.max(100, Math.floor(settings.ackWaitMs / 3)),
-  );
-  progress.unref();
+  const progress = keepWorking(settings.ackWaitMs, () => held);
   const loop = (async () => {
     while (!stopped) {
       try {

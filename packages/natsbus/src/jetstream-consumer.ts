@@ -1,7 +1,15 @@
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { busLogger } from './handler-context.ts';
-import { giveUp, handBack, rawFromJs, settle, settleFailed, type SettleSettings } from './jetstream-settle.ts';
+import {
+  giveUp,
+  handBack,
+  keepWorking,
+  rawFromJs,
+  settle,
+  settleFailed,
+  type SettleSettings,
+} from './jetstream-settle.ts';
 import type { MessageProcessor } from './message-processor.ts';
 import type { ConsumerSpec, DrainOptions } from './types.ts';
 import type { RawMessage, TrackedSubscription } from './internal-types.ts';
@@ -56,14 +64,10 @@ export function runConsumer(
   let wake: (() => void) | undefined;
   let idle: (() => void) | undefined;
 
-  const progress = setInterval(
-    () => {
-      for (const held of running) held.msg.working();
-      for (const held of waiting) held.msg.working();
-    },
-    Math.max(100, Math.floor(flow.ackWaitMs / 3)),
-  );
-  progress.unref();
+  const progress = keepWorking(flow.ackWaitMs, function* () {
+    for (const held of running) yield held.msg;
+    for (const held of waiting) yield held.msg;
+  });
 
   const room = (): number => {
     const ahead =

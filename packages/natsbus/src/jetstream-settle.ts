@@ -18,6 +18,22 @@ export interface SettleSettings {
   label: string;
 }
 
+/**
+ * Sends progress for every message `held()` yields each third of the ack wait (at least every
+ * 100 ms), so a message still waiting or in its handler is not redelivered; the timer never keeps
+ * the process alive.
+ */
+export function keepWorking(ackWaitMs: number, held: () => Iterable<JsMsg>): NodeJS.Timeout {
+  const timer = setInterval(
+    () => {
+      for (const msg of held()) msg.working();
+    },
+    Math.max(100, Math.floor(ackWaitMs / 3)),
+  );
+  timer.unref();
+  return timer;
+}
+
 /** natsbus's view of a JetStream message. */
 export function rawFromJs(msg: JsMsg, stream: string): RawMessage {
   const delivery: JetStreamDelivery = { stream, streamSequence: msg.seq, deliveryCount: msg.info.deliveryCount };

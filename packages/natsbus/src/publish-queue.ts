@@ -38,7 +38,4 @@ export class PublishQueue {
     if (++this.#count % YIELD_EVERY === 0) setImmediate(() => handOver.accepted());
     else handOver.accepted();
   }
-
-  /** Nothing waits here any more (kept for the callers that hand everything over before a request). */
-  flush(): void {}
 }

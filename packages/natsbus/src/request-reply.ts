@@ -20,8 +20,6 @@ export interface RequestDeps {
   source: string;
   externals: SubjectPatterns;
   contentMode: ContentMode;
-  /** Sends queued publishes first, so a request never overtakes them. */
-  flushQueue(): void;
 }
 
 /** Sends a CloudEvent request in a PRODUCER span and returns the reply event. */
@@ -41,7 +39,6 @@ export async function sendRequest(
   try {
     const external = deps.externals.matches(subject);
     const out = encodeOutgoing(event, span, external, mode, undefined);
-    deps.flushQueue();
     const reply = await deps.nc.request(subject, out.body, { headers: out.headers, timeout: timeoutMs });
     const { event: answer } = decodeIncoming({ subject, headers: reply.headers, data: reply.data }, true, undefined);
     if (answer.type === REPLY_ERROR_TYPE) {

@@ -14,14 +14,16 @@ export function readHeader(headers: MsgHdrs | undefined, name: string): string |
   if (headers === undefined) return undefined;
   let value = headers.get(name);
   if (value === '') {
-    for (const key of headers.keys()) {
-      if (key.length === name.length && key.toLowerCase() === name) {
-        value = headers.get(key);
-        break;
-      }
-    }
+    const key = spellingOf(headers, name);
+    if (key !== undefined) value = headers.get(key);
   }
   return value === '' || value.trim() === '' ? undefined : value;
+}
+
+/** The first header name that is `name` (lower case) in another spelling. */
+function spellingOf(headers: MsgHdrs, name: string): string | undefined {
+  for (const key of headers.keys()) if (key.length === name.length && key.toLowerCase() === name) return key;
+  return undefined;
 }
 
 /** True when two contexts are the same span (so no link is needed). */
@@ -38,12 +40,8 @@ export function readTraceHeader(headers: MsgHdrs | undefined, name: 'traceparent
   if (headers === undefined) return undefined;
   let values = headers.values(name);
   if (values.length === 0) {
-    for (const key of headers.keys()) {
-      if (key.length === name.length && key.toLowerCase() === name) {
-        values = headers.values(key);
-        break;
-      }
-    }
+    const key = spellingOf(headers, name);
+    if (key !== undefined) values = headers.values(key);
   }
   const value = values.length === 1 ? values[0]! : values.join(',');
   return value.trim() === '' ? undefined : value;

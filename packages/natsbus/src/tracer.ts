@@ -1,9 +1,7 @@
 import {
-  metrics,
   ProxyTracerProvider,
   trace,
   type Attributes,
-  type Meter,
   type SpanKind,
   type SpanOptions,
   type Tracer,
@@ -41,11 +39,6 @@ export function getTracer(): Tracer {
     cached = { provider, tracer: trace.getTracer(SCOPE, SCOPE_VERSION) };
   }
   return cached.tracer;
-}
-
-/** The natsbus meter from the current global provider. */
-export function getMeter(): Meter {
-  return metrics.getMeter(SCOPE, SCOPE_VERSION);
 }
 
 /** What every span of one operation on one destination starts with, built once. */

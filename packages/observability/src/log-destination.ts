@@ -52,10 +52,16 @@ export function createBatchedDestination(fd = 1): BatchedDestination {
         dropped_log_lines: lost,
       })}\n`,
     );
-  // The pending bytes (the chunk is handed over, never reused: SonicBoom may still hold it).
+  // The pending bytes. A mostly full chunk is handed over (SonicBoom may still hold it, so it is never
+  // reused); a mostly empty one is copied out and kept, so what SonicBoom holds (bounded by the bytes it
+  // counts) never pins a whole chunk per small write.
   const take = (): Buffer => {
-    const taken = chunk.subarray(0, used);
-    if (used > 0) chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    let taken: Buffer;
+    if (used * 4 < CHUNK_BYTES) taken = Buffer.from(chunk.subarray(0, used));
+    else {
+      taken = chunk.subarray(0, used);
+      chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    }
     used = 0;
     return taken;
   };

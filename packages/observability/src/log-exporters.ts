@@ -55,7 +55,8 @@ export function createLogOutput(config: ResolvedConfig, consoleDestination?: Des
       : {
           write(line: string) {
             console?.write(line);
-            exporter.add(logRecordFromLine(line, resource));
+            // a full queue costs no parse: the line is counted as dropped before it is turned into a record
+            if (exporter.admit()) exporter.enqueue(logRecordFromLine(line, resource));
           },
         };
   return { destination, otlp, setNotices: (next) => (sink = next) };

@@ -17,7 +17,7 @@ import { createResource } from './resource.ts';
 import { PooledRandomIdGenerator } from './random-ids.ts';
 import { createSampler } from './sampler.ts';
 import { setStartUnobservedProvider } from './start-attributes.ts';
-import { resolveShutdownGraceMs, runShutdownHooks } from './shutdown-hooks.ts';
+import { resolveShutdownGraceMs, runShutdownHooks, withinBudget } from './shutdown-hooks.ts';
 import { createSpanExporter } from './span-exporters.ts';
 import type { ObservabilityOptions, TracingHealth } from './types.ts';
 
@@ -134,7 +134,7 @@ function startSdk(
 
   let shutdownPromise: Promise<void> | undefined;
   const bounded = (work: Promise<unknown>, what: string) =>
-    withTimeout(work, config.shutdownTimeoutMs).then(
+    withinBudget(work, config.shutdownTimeoutMs, true).then(
       (finished) => {
         if (!finished) logger.warn(`${what} did not finish within ${config.shutdownTimeoutMs} ms; giving up`);
       },
@@ -264,15 +264,6 @@ function sumHealth(processors: BoundedBatchSpanProcessor[]): TracingHealth {
     total.queued += health.queued;
   }
   return total;
-}
-
-function withTimeout(work: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-    timer.unref();
-  });
-  return Promise.race([work.then(() => true), timeout]).finally(() => clearTimeout(timer));
 }
 
 function diagLevel(name: string): DiagLogLevel {

@@ -44,13 +44,21 @@ export class OtlpLogExport {
   }
 
   add(record: ReadableLogRecord): void {
-    if (this.closed) return;
-    if (this.queue.length >= this.settings.maxQueueSize) {
-      this.health.dropped++;
-      this.unreportedDrops++;
-      this.reportDrops();
-      return;
-    }
+    if (this.admit()) this.enqueue(record);
+  }
+
+  /** Whether one more record fits; a refused one is counted and reported. Ask before building a record. */
+  admit(): boolean {
+    if (this.closed) return false;
+    if (this.queue.length < this.settings.maxQueueSize) return true;
+    this.health.dropped++;
+    this.unreportedDrops++;
+    this.reportDrops();
+    return false;
+  }
+
+  /** Queues a record that {@link admit} let in. */
+  enqueue(record: ReadableLogRecord): void {
     this.queue.push(record);
     this.health.queued = this.queue.length;
     if (this.queue.length >= this.settings.maxExportBatchSize) this.sendNext();

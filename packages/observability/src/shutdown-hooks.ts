@@ -81,11 +81,16 @@ export function resolveShutdownGraceMs(env: NodeJS.ProcessEnv = process.env): nu
   );
 }
 
-function withinBudget(work: Promise<unknown>, ms: number): Promise<boolean> {
+/**
+ * Resolves true when `work` settles within `ms`, false when the budget runs out first (rejections pass
+ * through). `unref`: the budget's timer does not keep the process alive on its own.
+ */
+export function withinBudget(work: Promise<unknown>, ms: number, unref = false): Promise<boolean> {
   if (ms === Infinity) return work.then(() => true);
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<boolean>((resolve) => {
     timer = setTimeout(() => resolve(false), ms);
+    if (unref) timer.unref();
   });
   return Promise.race([work.then(() => true), late]).finally(() => clearTimeout(timer));
 }

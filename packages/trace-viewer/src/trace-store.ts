@@ -88,7 +88,10 @@ export class TraceStore {
       }
       const earlier = trace.spans.get(span.spanId);
       if (earlier === undefined) this.held.spans++;
-      else this.countService(earlier, -1);
+      else {
+        this.countService(earlier, -1);
+        this.forgetSpanLinks(earlier);
+      }
       this.countService(span, 1);
       trace.spans.set(span.spanId, span);
       changed.add(span.traceId);
@@ -112,11 +115,13 @@ export class TraceStore {
         this.counters.untracedLogs++;
         continue;
       }
-      const trace = this.touch(log.traceId);
-      if (trace.logs.length >= this.limits.maxLogsPerTrace) {
+      // checked before the trace is touched, so dropped logs never create (or refresh) a trace
+      const held = this.traces.get(log.traceId)?.logs.length ?? 0;
+      if (this.limits.maxLogs === 0 || held >= this.limits.maxLogsPerTrace) {
         this.counters.droppedLogs++;
         continue;
       }
+      const trace = this.touch(log.traceId);
       trace.logs.push(log);
       this.held.logs++;
       changed.add(log.traceId);
@@ -213,13 +218,15 @@ export class TraceStore {
   }
 
   private forgetLinks(trace: StoredTrace): void {
-    for (const span of trace.spans.values()) {
-      for (const link of span.links) {
-        const key = `${link.traceId}/${link.spanId}`;
-        const from = this.linkedFrom.get(key);
-        from?.delete(`${span.traceId}/${span.spanId}`);
-        if (from?.size === 0) this.linkedFrom.delete(key);
-      }
+    for (const span of trace.spans.values()) this.forgetSpanLinks(span);
+  }
+
+  private forgetSpanLinks(span: OtlpSpan): void {
+    for (const link of span.links) {
+      const key = `${link.traceId}/${link.spanId}`;
+      const from = this.linkedFrom.get(key);
+      from?.delete(`${span.traceId}/${span.spanId}`);
+      if (from?.size === 0) this.linkedFrom.delete(key);
     }
   }
 

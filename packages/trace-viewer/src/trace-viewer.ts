@@ -5,6 +5,9 @@ import { createOtlpHttpHandler, DEFAULT_MAX_BODY_BYTES } from './otlp-http-recei
 import { TraceStore, type TraceStoreLimits } from './trace-store.ts';
 import { createWebHandler } from './web-app.ts';
 
+/** OTLP connections served at once: each may buffer a request body up to its bound. */
+const MAX_OTLP_CONNECTIONS = 64;
+
 /** Options of {@link startTraceViewer}; ports 0 pick free ones. */
 export interface TraceViewerOptions {
   /** Port of the web page. Default 8318. */
@@ -59,6 +62,7 @@ export async function startTraceViewer(options: TraceViewerOptions = {}): Promis
   const otlpServer = createServer(createOtlpHttpHandler(store, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES));
   // Exporters keep connections open; a short keep-alive lets close() finish promptly.
   otlpServer.keepAliveTimeout = 5_000;
+  otlpServer.maxConnections = MAX_OTLP_CONNECTIONS;
   const close = async () => {
     web.close();
     for (const server of [pageServer, otlpServer]) {

@@ -17,6 +17,10 @@ const TRACE_PATH = /^\/traces\/([0-9a-f]{32})$/;
 const API_TRACE_PATH = /^\/api\/traces\/([0-9a-f]{32})$/;
 /** Live pages get the changed trace ids at most this often. */
 const PUSH_INTERVAL_MS = 250;
+/** Live pages held open at once; more get 503 (each costs a socket and a buffer). */
+const MAX_EVENT_CLIENTS = 64;
+/** What a live page may leave unread before it is let go. */
+const MAX_EVENT_BACKLOG_BYTES = 1 << 20;
 
 function json(res: ServerResponse, status: number, value: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
@@ -44,7 +48,13 @@ export function createWebHandler(
     if (pending.size === 0) return;
     const data = `event: traces\ndata: ${JSON.stringify([...pending])}\n\n`;
     pending = new Set();
-    for (const client of clients) client.write(data);
+    for (const client of clients) {
+      // a page that stopped reading is let go rather than buffered for without end
+      if (client.writableLength > MAX_EVENT_BACKLOG_BYTES) {
+        client.destroy();
+        clients.delete(client);
+      } else client.write(data);
+    }
   }, PUSH_INTERVAL_MS);
   flush.unref();
   const unsubscribe = store.subscribe((ids) => {
@@ -84,6 +94,10 @@ export function createWebHandler(
         : json(res, 200, traceJson(trace, store));
     }
     if (path === '/api/events') {
+      if (clients.size >= MAX_EVENT_CLIENTS) {
+        json(res, 503, { error: 'too many live pages' });
+        return;
+      }
       res.writeHead(200, {
         'content-type': 'text/event-stream',
         'cache-control': 'no-store',

@@ -143,6 +143,32 @@ describe('TraceStore', () => {
     expect(store.linksTo(producerTrace, producer.spanId)).toEqual([]);
   });
 
+  it('a span sent again with other links is linked only from what it links to now', () => {
+    const store = new TraceStore();
+    const [targetTrace, otherTrace, consumerTrace] = [id(32), id(32), id(32)];
+    const [target, other] = [span(targetTrace), span(otherTrace)];
+    const first = span(consumerTrace, { links: [{ traceId: targetTrace, spanId: target.spanId, attributes: {} }] });
+    const again = { ...first, links: [{ traceId: otherTrace, spanId: other.spanId, attributes: {} }] };
+    store.addSpans([target, other, first, again]);
+    expect(store.linksTo(targetTrace, target.spanId)).toEqual([]);
+    expect(store.linksTo(otherTrace, other.spanId)).toEqual([again]);
+  });
+
+  it('logs dropped by a zero log limit neither create traces nor evict them', () => {
+    const perTrace = new TraceStore({ maxTraces: 2, maxLogsPerTrace: 0 });
+    const kept = [id(32), id(32)];
+    perTrace.addSpans(kept.map((t) => span(t)));
+    perTrace.addLogs([log(id(32), id(16)), log(id(32), id(16)), log(kept[0]!, id(16))]);
+    expect(perTrace.list().map((t) => t.traceId)).toEqual([...kept].reverse());
+    expect(perTrace.get(kept[0]!)?.logs).toEqual([]);
+
+    const none = new TraceStore({ maxLogs: 0 });
+    none.addSpans(kept.map((t) => span(t)));
+    none.addLogs([log(kept[0]!, id(16))]);
+    expect(none.list()).toHaveLength(2);
+    expect(none.get(kept[0]!)?.logs).toEqual([]);
+  });
+
   it('tells subscribers which traces changed', () => {
     const store = new TraceStore();
     const seen: string[][] = [];

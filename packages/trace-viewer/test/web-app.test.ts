@@ -22,6 +22,28 @@ function get(path: string, host: string): Promise<number> {
 }
 
 describe('the web page server', () => {
+  it('follows at most 64 live pages at once: one more gets 503', async () => {
+    const { port } = new URL(viewer.url);
+    const open: ReturnType<typeof request>[] = [];
+    const follow = () =>
+      new Promise<number>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: '/api/events' }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+        open.push(req);
+      });
+    try {
+      const first = await Promise.all(Array.from({ length: 64 }, follow));
+      expect(first.every((status) => status === 200)).toBe(true);
+      expect(await follow()).toBe(503);
+    } finally {
+      for (const req of open) req.destroy();
+    }
+  });
+
   it('serves the page, its modules and the API to loopback names', async () => {
     const { port } = new URL(viewer.url);
     for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]) {
