@@ -1,5 +1,6 @@
 import type { Msg, MsgHdrs } from '@nats-io/transport-node';
 import type { RawMessage } from './internal-types.ts';
+import { readOwnHopBlock } from './hop-block.ts';
 import { CLOUDEVENTS_JSON } from './semconv.ts';
 
 /** The parts of nats.js's MsgImpl read here; absent (a future nats.js) means "decode as usual". */
@@ -61,6 +62,9 @@ function scanHeaderBlock(msg: MsgInternals): ScannedBlock | undefined {
   const length = msg._msg?.hdr;
   const raw = msg._rdata;
   if (length === undefined || raw === undefined || length > MAX_SCANNED || raw.length < length) return undefined;
+  // the block natsbus itself writes, recognised by its layout; anything else is scanned below
+  const own = readOwnHopBlock(raw, length);
+  if (own !== undefined) return { traceparent: own, tracestate: undefined };
   const text = Buffer.from(raw.buffer, raw.byteOffset, length).toString('latin1');
   // Anything but plain ASCII (read here as latin1, as UTF-8 by nats.js) is left to its decode.
   if (!text.startsWith(START) || !text.endsWith('\r\n\r\n') || NOT_PLAIN_ASCII.test(text)) return undefined;

@@ -21,15 +21,15 @@ const INT32_MAX = 2_147_483_647;
  * spec disallows, Boolean, Integer, Binary).
  * Binary extension values are replaced by their base64 form (their canonical string in both
  * modes); `null` attributes are dropped (absent). Errors name the attribute, never its value.
+ * `filled` names the attributes natsbus filled in itself, which need no check.
  */
-export function checkPublishedEvent(event: Record<string, unknown>): void {
-  for (const name of ['id', 'source', 'type'] as const) {
-    const value = event[name];
-    if (typeof value !== 'string' || value === '') invalid(`event.${name} must be a non-empty string`);
-    checkString(name, value);
-  }
+export function checkPublishedEvent(event: Record<string, unknown>, filled = 0): void {
+  if ((filled & FILLED_ID) === 0) checkRequired(event, 'id');
+  if ((filled & FILLED_SOURCE) === 0) checkRequired(event, 'source');
+  checkRequired(event, 'type');
   for (const name in event) {
     if (name === 'data' || name === 'id' || name === 'source' || name === 'type' || name === 'specversion') continue;
+    if (name === 'time' && (filled & FILLED_TIME) !== 0) continue;
     const value = event[name];
     if (value === undefined) continue;
     if (value === null) {
@@ -62,6 +62,19 @@ export function checkPublishedEvent(event: Record<string, unknown>): void {
     }
     invalid(`extension ${name} is a ${typeof value}, not a string, boolean, integer or bytes`);
   }
+}
+
+/** `filled` flags of {@link checkPublishedEvent}: attributes natsbus filled in itself (valid by construction). */
+export const FILLED_ID = 1;
+/** See {@link FILLED_ID}: the default source, already checked once. */
+export const FILLED_SOURCE = 2;
+/** See {@link FILLED_ID}: the time natsbus formatted. */
+export const FILLED_TIME = 4;
+
+function checkRequired(event: Record<string, unknown>, name: 'id' | 'source' | 'type'): void {
+  const value = event[name];
+  if (typeof value !== 'string' || value === '') invalid(`event.${name} must be a non-empty string`);
+  checkString(name, value);
 }
 
 function checkString(name: string, value: string): void {

@@ -11,6 +11,7 @@ import {
   HEADER_TRACESTATE,
   HEADER_TRACESTATE_CANONICAL,
 } from './semconv.ts';
+import { encodeHopBlock } from './hop-block.ts';
 import { PrebuiltHeaders } from './prebuilt-headers.ts';
 import { encodeStructured } from './structured-mode.ts';
 import { formatTraceparent } from './trace-headers.ts';
@@ -81,8 +82,8 @@ export function structuredModeHeaders(
 ): MsgHdrs {
   if (extra === undefined && shared !== undefined) {
     if (hop === undefined) return shared;
-    // a core publish: nats.js only encodes these, so the block is written as a string
-    return new PrebuiltHeaders(hopBlock(hop, hopState), () =>
+    // a core publish: nats.js only encodes these, so the block is written from a template
+    return new PrebuiltHeaders(encodeHopBlock(hop, hopState), () =>
       structuredModeHeaders(hop, hopState, undefined, undefined),
     );
   }
@@ -92,17 +93,6 @@ export function structuredModeHeaders(
   if (extra !== undefined) addExtra(headers, extra);
   return headers;
 }
-
-/** The block nats.js would encode for the content type and the hop context, in the same order. */
-function hopBlock(traceparent: string, tracestate: string | undefined): string {
-  const state =
-    tracestate === undefined
-      ? ''
-      : `\r\n${HEADER_TRACESTATE}: ${tracestate}\r\n${HEADER_TRACESTATE_CANONICAL}: ${tracestate}`;
-  return `${BLOCK_START}${traceparent}\r\n${HEADER_TRACEPARENT_CANONICAL}: ${traceparent}${state}\r\n\r\n`;
-}
-
-const BLOCK_START = `NATS/1.0\r\n${HEADER_CONTENT_TYPE}: ${CLOUDEVENTS_JSON}\r\n${HEADER_TRACEPARENT}: `;
 
 /** The hop context in both spellings (see {@link HEADER_TRACEPARENT}). */
 function setHop(headers: MsgHdrs, traceparent: string, tracestate: string | undefined): void {

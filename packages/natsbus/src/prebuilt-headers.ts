@@ -1,26 +1,25 @@
 import type { Match, MsgHdrs } from '@nats-io/transport-node';
 
 /**
- * NATS headers whose wire block is written from a string, without building nats.js's header map:
+ * NATS headers whose wire block is written directly, without building nats.js's header map:
  * a core publish only asks for `encode()`, and building the map costs more than the rest of the
  * header work. Anything else (a read, a change) builds the real headers first, and `encode()`
- * then follows them. `block` must be the exact encoding of what `build` makes, in ASCII.
+ * then follows them. `block` must be the exact encoding of what `build` makes.
  */
 export class PrebuiltHeaders implements MsgHdrs {
-  readonly #block: string;
+  readonly #block: Uint8Array;
   readonly #build: () => MsgHdrs;
   #real: MsgHdrs | undefined;
-  #encoded: Uint8Array | undefined;
 
-  constructor(block: string, build: () => MsgHdrs) {
+  constructor(block: Uint8Array, build: () => MsgHdrs) {
     this.#block = block;
     this.#build = build;
   }
 
-  /** The wire block (`NATS/1.0\r\n...\r\n\r\n`), encoded once while nothing built the real headers. */
+  /** The wire block (`NATS/1.0\r\n...\r\n\r\n`) while nothing built the real headers. */
   encode(): Uint8Array {
     const real = this.#real as (MsgHdrs & { encode(): Uint8Array }) | undefined;
-    return real === undefined ? (this.#encoded ??= Buffer.from(this.#block, 'latin1')) : real.encode();
+    return real === undefined ? this.#block : real.encode();
   }
 
   #headers(): MsgHdrs {
