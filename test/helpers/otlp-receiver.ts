@@ -20,6 +20,8 @@ export interface OtlpReceiver extends AsyncDisposable {
   readonly logs: OtlpLogRecord[];
   /** Content types of the export requests received, in order. */
   readonly contentTypes: string[];
+  /** Bodies of the OTLP/JSON metric export requests received, parsed, in order. */
+  readonly metricsJson: unknown[];
   /** Path and headers of every export request answered, in order. */
   readonly requests: { path: string; headers: IncomingHttpHeaders }[];
   /** Export requests received (including ones answered with an error). */
@@ -39,6 +41,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const spans: OtlpSpan[] = [];
   const logs: OtlpLogRecord[] = [];
   const contentTypes: string[] = [];
+  const metricsJson: unknown[] = [];
   const received: { path: string; headers: IncomingHttpHeaders }[] = [];
   let requests = 0;
   let mode: ReceiverMode = { kind: 'ok' };
@@ -72,6 +75,8 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
         return;
       }
     }
+    if (req.url?.startsWith('/v1/metrics') && type.includes('json'))
+      metricsJson.push(JSON.parse(body.toString('utf8')));
     if (req.url?.startsWith('/v1/traces')) {
       try {
         const received = type.includes('json')
@@ -103,6 +108,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     spans,
     logs,
     contentTypes,
+    metricsJson,
     requests: received,
     requestCount: () => requests,
     setMode: (next) => {

@@ -14,8 +14,10 @@ import { loggingErrorHandler, setGlobalErrorHandler } from '@opentelemetry/core'
 import type { BatchObserver } from './batch-processor.ts';
 import type { ResolvedConfig } from './config.ts';
 import type { NoticeSink } from './export-failure-log.ts';
+import { BoundInstrumentRegistry } from './bound-instrument-registry.ts';
 import { OtlpHttpMetricExporter } from './otlp-metric-exporter.ts';
 import type { Redactor } from './redact.ts';
+import { ScopeMergingExporter } from './scope-merging-exporter.ts';
 
 /** Serves the Prometheus text format; httpkit mounts it at `/metrics`. */
 export type MetricsRequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -69,17 +71,33 @@ function quietReportedExportFailures(): void {
   });
 }
 
-/** Builds the meter provider for the chosen metrics exporter. */
+/**
+ * Builds the meter provider for the chosen metrics exporter; every reader also exports the bound
+ * instruments (httpkit's and natsbus's hot ones), through its own producer.
+ */
 export function createMeterProvider(
   config: ResolvedConfig,
   resource: Resource,
   notices: NoticeSink,
   redact: Redactor,
 ): MeterProvider {
+  const bound = new BoundInstrumentRegistry();
   const readers: IMetricReader[] = [];
+  const periodic = (exporter: PushMetricExporter, timeoutMs?: number) =>
+    bound.reader(
+      (metricProducers) =>
+        new PeriodicExportingMetricReader({
+          exporter: new ScopeMergingExporter(exporter),
+          exportIntervalMillis: config.metricExportIntervalMs,
+          ...(timeoutMs === undefined ? {} : { exportTimeoutMillis: timeoutMs }),
+          metricProducers,
+        }),
+    );
   switch (config.metricsExporter) {
     case 'prometheus': {
-      const exporter = new PrometheusExporter({ preventServerStart: true });
+      const exporter = bound.reader(
+        (metricProducers) => new PrometheusExporter({ preventServerStart: true, metricProducers }),
+      );
       setMetricsHandler((req, res) => exporter.getMetricsRequestHandler(req, res));
       readers.push(exporter);
       break;
@@ -87,25 +105,19 @@ export function createMeterProvider(
     case 'otlp':
       quietReportedExportFailures();
       readers.push(
-        new PeriodicExportingMetricReader({
-          exporter: createOtlpMetricExporter(config, notices, redact),
-          exportIntervalMillis: config.metricExportIntervalMs,
-          exportTimeoutMillis: Math.min(config.metricsOtlp.timeoutMs, config.metricExportIntervalMs),
-        }),
+        periodic(
+          createOtlpMetricExporter(config, notices, redact),
+          Math.min(config.metricsOtlp.timeoutMs, config.metricExportIntervalMs),
+        ),
       );
       break;
     case 'console':
-      readers.push(
-        new PeriodicExportingMetricReader({
-          exporter: new ConsoleMetricExporter(),
-          exportIntervalMillis: config.metricExportIntervalMs,
-        }),
-      );
+      readers.push(periodic(new ConsoleMetricExporter()));
       break;
     case 'none':
       break;
   }
-  return new MeterProvider({ resource, readers });
+  return bound.install(new MeterProvider({ resource, readers }));
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   type ReadableSpan,
   type Sampler,
 } from '@opentelemetry/sdk-trace';
+import { BoundInstrumentRegistry } from './bound-instrument-registry.ts';
 import { PooledRandomIdGenerator } from './random-ids.ts';
 import { createResource } from './resource.ts';
 import { setMetricsHandler } from './metrics.ts';
@@ -39,8 +40,12 @@ export function setupTestTelemetry(options: { serviceName?: string; sampler?: Sa
     spanProcessors: [new SimpleSpanProcessor({ exporter })],
     idGenerator: new PooledRandomIdGenerator(),
   });
-  const prometheus = new PrometheusExporter({ preventServerStart: true });
-  const meterProvider = new MeterProvider({ resource, readers: [prometheus] });
+  // the bound instruments export through the reader as with observability's own provider
+  const bound = new BoundInstrumentRegistry();
+  const prometheus = bound.reader(
+    (metricProducers) => new PrometheusExporter({ preventServerStart: true, metricProducers }),
+  );
+  const meterProvider = bound.install(new MeterProvider({ resource, readers: [prometheus] }));
   trace.disable();
   metrics.disable();
   propagation.disable();

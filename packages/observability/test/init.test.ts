@@ -6,6 +6,7 @@ import { startOtlpReceiver } from '../../../test/helpers/otlp-receiver.ts';
 import { initObservability, type Observability } from '../src/observability.ts';
 import { withSpan } from '../src/with-span.ts';
 import { getMetricsHandler } from '../src/metrics.ts';
+import { createBoundHistogram } from '../src/bound-instruments.ts';
 
 function lines() {
   const out: Record<string, unknown>[] = [];
@@ -148,6 +149,45 @@ describe('initObservability', () => {
     await obs.forceFlush();
     await expect.poll(() => receiver.contentTypes).toContainEqual(expect.stringContaining('application/json'));
     expect(getMetricsHandler()).toBeUndefined();
+  });
+
+  it('exports the bound instruments through the OTLP reader, in one scope with the API instruments', async () => {
+    await using receiver = await startOtlpReceiver();
+    process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] = receiver.endpoint;
+    process.env['OTEL_EXPORTER_OTLP_PROTOCOL'] = 'http/json';
+    process.env['OTEL_METRICS_EXPORTER'] = 'otlp';
+    process.env['OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE'] = 'delta';
+    obs = initObservability({ tracesExporter: 'none', handleSignals: false });
+    obs.meter('orders-scope', '1.0.0').createCounter('orders.created').add(2);
+    const handle = createBoundHistogram({ name: 'orders-scope', version: '1.0.0' }, 'orders.duration', {
+      unit: 's',
+      advice: { explicitBucketBoundaries: [0.1, 1] },
+    }).bind({ route: '/orders' });
+    handle.record(0.5);
+    handle.record(3);
+    await obs.forceFlush();
+    await expect.poll(() => receiver.metricsJson.length).toBeGreaterThan(0);
+    interface JsonMetric {
+      name: string;
+      histogram?: { aggregationTemporality: number; dataPoints: Record<string, unknown>[] };
+    }
+    const [request] = receiver.metricsJson as {
+      resourceMetrics: { scopeMetrics: { scope: { name: string }; metrics: JsonMetric[] }[] }[];
+    }[];
+    const scopes = request!.resourceMetrics[0]!.scopeMetrics.filter((s) => s.scope.name === 'orders-scope');
+    expect(scopes).toHaveLength(1);
+    expect(scopes[0]!.metrics.map((m) => m.name)).toEqual(['orders.created', 'orders.duration']);
+    const histogram = scopes[0]!.metrics[1]!.histogram!;
+    expect(histogram.aggregationTemporality).toBe(1); // delta, as the preference asks
+    expect(histogram.dataPoints[0]).toMatchObject({
+      attributes: [{ key: 'route', value: { stringValue: '/orders' } }],
+      count: 2,
+      sum: 3.5,
+      bucketCounts: [0, 1, 1],
+      explicitBounds: [0.1, 1],
+      min: 0.5,
+      max: 3,
+    });
   });
 
   it('is a no-op when OTEL_SDK_DISABLED=true', () => {
