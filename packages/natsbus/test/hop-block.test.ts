@@ -43,6 +43,14 @@ function received(block: Uint8Array): Msg {
   ) as unknown as Msg;
 }
 
+function decodable(block: Uint8Array): MsgHdrs | undefined {
+  try {
+    return received(block).headers;
+  } catch {
+    return undefined;
+  }
+}
+
 describe('hop header block', () => {
   it('is written byte-identical to nats.js encoding the same headers', () => {
     fc.assert(
@@ -74,8 +82,9 @@ describe('hop header block', () => {
         block[index] = byte;
         expect(readOwnHopBlock(block, block.length)).toBeUndefined();
         const msg = new CoreMessage(received(block), 's', false);
-        if (msg.structuredOnly) {
-          const decoded = received(block).headers;
+        // a lone \n inside a line makes nats.js's decode throw: nothing to compare with then
+        const decoded = decodable(block);
+        if (msg.structuredOnly && decoded !== undefined) {
           expect(msg.hopTraceparent).toBe(readTraceHeader(decoded, 'traceparent'));
           expect(msg.hopTracestate).toBe(readTraceHeader(decoded, 'tracestate'));
         }
