@@ -9,7 +9,7 @@ import {
   subscribeWithOptions,
   type AfterMessage,
 } from './core-subscriber.ts';
-import { CorePublish, checkPayloadSize, refusalError, refusedByClient } from './core-publish.ts';
+import { checkPayloadSize, refusalError, refusedByClient } from './core-publish.ts';
 import { completeEvent } from './envelope.ts';
 import { PublishError } from './errors.ts';
 import { busLogger } from './handler-context.ts';
@@ -182,9 +182,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
             },
           );
         }
-        const pending = new CorePublish(span, subject, event.id);
-        queue.push(subject, out.body, out.headers, pending);
-        return pending.promise;
+        return queue.push(subject, out.body, out.headers, span, event.id);
       } catch (error) {
         recordError(span, error);
         span.end();

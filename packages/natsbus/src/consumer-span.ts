@@ -65,7 +65,8 @@ export function startConsumerSpan(
     setConsumerAttributes(span, message, decoded, settings, server);
   }
   const metered = new MeteredSpan(span, start.metricTally(server, settings.group), recordProcessed);
-  return { span: metered, context: trace.setSpan(parent, span) };
+  // the parent context holds nothing but the hop span, which the new span replaces
+  return { span: metered, context: trace.setSpan(ROOT_CONTEXT, span) };
 }
 
 function setConsumerAttributes(

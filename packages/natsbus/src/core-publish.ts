@@ -1,10 +1,6 @@
-import type { Span } from '@opentelemetry/api';
 import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
-import { recordError } from '@service-runtime/observability';
 import { PublishError } from './errors.ts';
 import { PrebuiltHeaders } from './prebuilt-headers.ts';
-import type { HandOver } from './publish-queue.ts';
-import type { PublishResult } from './types.ts';
 
 /**
  * The size nats.js checks against the server's `max_payload`: the body plus the encoded header
@@ -63,39 +59,4 @@ export function refusalError(error: unknown, subject: string): PublishError {
   const message = (error as Error | undefined)?.message ?? String(error);
   const code = isClosedError(error) ? 'closed' : message.includes('max_payload') ? 'too_large' : 'publish_failed';
   return new PublishError(`NATS refused the message to ${subject}: ${message}`, code, { cause: error });
-}
-
-/**
- * One core publish waiting for nats.js: resolves with the event id and ends the PRODUCER span once
- * nats.js took the message; rejects with a PublishError and an ERROR span when it refused it.
- */
-export class CorePublish implements HandOver {
-  readonly promise: Promise<PublishResult>;
-  readonly #span: Span;
-  readonly #subject: string;
-  readonly #id: string;
-  #resolve!: (result: PublishResult) => void;
-  #reject!: (error: PublishError) => void;
-
-  constructor(span: Span, subject: string, id: string) {
-    this.#span = span;
-    this.#subject = subject;
-    this.#id = id;
-    this.promise = new Promise<PublishResult>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
-  }
-
-  accepted(): void {
-    this.#span.end();
-    this.#resolve({ id: this.#id });
-  }
-
-  refused(error: unknown): void {
-    const err = refusalError(error, this.#subject);
-    recordError(this.#span, err);
-    this.#span.end();
-    this.#reject(err);
-  }
 }

@@ -1,15 +1,11 @@
+import type { Span } from '@opentelemetry/api';
 import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
+import { recordError } from '@service-runtime/observability';
+import { refusalError } from './core-publish.ts';
+import type { PublishResult } from './types.ts';
 
 /** Every this many publishes the caller waits one macrotask turn. */
 const YIELD_EVERY = 256;
-
-/** Told, for one message, whether nats.js took it. */
-export interface HandOver {
-  /** nats.js accepted the message (it is in its outbound buffer). */
-  accepted(): void;
-  /** nats.js refused it (closed connection, too large...); `error` is what it threw. */
-  refused(error: unknown): void;
-}
 
 /**
  * Hands core publishes to nats.js at once, so a publish result is never reported before it is true:
@@ -27,15 +23,28 @@ export class PublishQueue {
     this.#nc = nc;
   }
 
-  /** Publishes one message and tells `handOver` the outcome. */
-  push(subject: string, body: Uint8Array, headers: MsgHdrs | undefined, handOver: HandOver): void {
+  /**
+   * Publishes one message and ends its PRODUCER `span`: resolves with the event `id` once nats.js
+   * took the message; rejects with a PublishError (span ERROR) when it refused it.
+   */
+  push(
+    subject: string,
+    body: Uint8Array,
+    headers: MsgHdrs | undefined,
+    span: Span,
+    id: string,
+  ): Promise<PublishResult> {
     try {
       this.#nc.publish(subject, body, headers === undefined ? undefined : { headers });
     } catch (error) {
-      handOver.refused(error);
-      return;
+      const err = refusalError(error, subject);
+      recordError(span, err);
+      span.end();
+      return Promise.reject(err);
     }
-    if (++this.#count % YIELD_EVERY === 0) setImmediate(() => handOver.accepted());
-    else handOver.accepted();
+    span.end();
+    const result: PublishResult = { id };
+    if (++this.#count % YIELD_EVERY === 0) return new Promise((resolve) => setImmediate(resolve, result));
+    return Promise.resolve(result);
   }
 }

@@ -33,16 +33,21 @@ function matchTokens(pattern: string[], tokens: string[]): boolean {
   return pattern.length === tokens.length;
 }
 
+/** The subject last found publishable: a hot subject is checked once, not per message. */
+let lastPublishable: string | undefined;
+
 /**
  * Why `subject` cannot be published to, or undefined when it can: NATS forbids wildcards (`*`, `>`
  * tokens) and empty tokens in a publish subject, and whitespace anywhere.
  */
 export function unpublishableSubject(subject: unknown): string | undefined {
+  if (subject === lastPublishable && subject !== undefined) return undefined;
   if (typeof subject !== 'string' || subject === '') return 'it is empty';
   if (/\s/.test(subject)) return 'it contains whitespace';
   for (const token of subject.split('.')) {
     if (token === '') return 'it has an empty token';
     if (token === '*' || token === '>') return 'wildcards cannot be published to';
   }
+  lastPublishable = subject;
   return undefined;
 }

@@ -25,6 +25,18 @@ describe('publish refuses what NATS forbids', () => {
     });
   }
 
+  it('checks every subject after a good one (the hot subject is remembered, nothing else)', async () => {
+    const bus = await fx.bus();
+    const good = uniqueSubject('good');
+    for (const subject of [good, undefined, '', `${good}.*`, `${good} `, good]) {
+      const result = await bus.publish(subject as string, { type: 't' }).then(
+        () => 'sent',
+        (error: PublishError) => error.code,
+      );
+      expect(result).toBe(subject === good ? 'sent' : 'invalid_subject');
+    }
+  });
+
   for (const subject of ['orders.*', '>']) {
     it(`a request to "${subject}" is refused with invalid_subject, nothing is sent`, async () => {
       const bus = await fx.bus();
