@@ -85,7 +85,7 @@ function hostPort(value: string): { host: string; port: number } {
 // ---------------------------------------------------------------- what the code reads
 
 const ENV_CALL =
-  /\b(?:read(?:String|Number|Boolean|List|Enum|KeyValueList|Exporters)|requireEnv|count|millis)(?:<[\w\s|,]+>)?\(\s*(['"`])([A-Z][A-Z0-9_]*(?:\$\{\w+\}[A-Z0-9_]*)*)\1/g;
+  /\b(?:read(?:String|Number|Boolean|List|Enum|KeyValueList|Exporters|Limit)|requireEnv|count|millis)(?:<[\w\s|,]+>)?\(\s*(['"`])([A-Z][A-Z0-9_]*(?:\$\{\w+\}[A-Z0-9_]*)*)\1/g;
 const ENV_INDEX = /process\.env(?:\[\s*(['"`])([A-Z][A-Z0-9_]*)\1\s*\]|\.([A-Z][A-Z0-9_]*))/g;
 /** Values of the template placeholders in variable names (observability's per-signal OTLP settings). */
 const PLACEHOLDERS: Record<string, string[]> = { signal: ['TRACES', 'METRICS', 'LOGS'] };

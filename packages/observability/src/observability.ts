@@ -2,11 +2,12 @@ import { context, DiagLogLevel, diag, metrics, propagation, trace, type Meter, t
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import type { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { TracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import { BoundedBatchSpanProcessor } from './batch-processor.ts';
 import { resolveConfig, type ResolvedConfig } from './config.ts';
 import { createDiagBridge } from './diag-bridge.ts';
 import { setConfigWarningSink } from './env.ts';
+import { LeanTracerProvider } from './lean-tracer-provider.ts';
 import { createLogOutput } from './log-exporters.ts';
 import { createLogger, setLogger, type Logger } from './logger.ts';
 import type { OtlpLogExport } from './otlp-log-exporter.ts';
@@ -116,7 +117,7 @@ function startSdk(
     batchProcessors.push(holder.processor);
   }
   const spanProcessors: SpanProcessor[] = [...batchProcessors, ...(options.spanProcessors ?? [])];
-  const tracerProvider = new TracerProvider({
+  const tracerProvider = new LeanTracerProvider({
     resource,
     sampler: options.sampler ?? createSampler(config.sampler),
     spanProcessors,

@@ -35,22 +35,20 @@ export function completeSpanLimits(limits: SpanLimits = {}): ResolvedSpanLimits 
  * A bad value warns once and the default applies.
  */
 export function resolveSpanLimits(env: NodeJS.ProcessEnv = process.env): ResolvedSpanLimits {
-  const count = (name: string) => readLimit(name, 0, env);
-  const length = (name: string) => readLimit(name, 1, env);
-  const attributeCount = count('OTEL_ATTRIBUTE_COUNT_LIMIT');
-  const attributeLength = length('OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT');
+  const attributeCount = readLimit('OTEL_ATTRIBUTE_COUNT_LIMIT', 0, env);
+  const attributeLength = readLimit('OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT', 1, env);
   return completeSpanLimits({
-    attributeCountLimit: count('OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT') ?? attributeCount,
-    attributeValueLengthLimit: length('OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT') ?? attributeLength,
-    eventCountLimit: count('OTEL_SPAN_EVENT_COUNT_LIMIT'),
-    linkCountLimit: count('OTEL_SPAN_LINK_COUNT_LIMIT'),
-    attributePerEventCountLimit: count('OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT') ?? attributeCount,
-    attributePerLinkCountLimit: count('OTEL_LINK_ATTRIBUTE_COUNT_LIMIT') ?? attributeCount,
+    attributeCountLimit: readLimit('OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT', 0, env) ?? attributeCount,
+    attributeValueLengthLimit: readLimit('OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT', 1, env) ?? attributeLength,
+    eventCountLimit: readLimit('OTEL_SPAN_EVENT_COUNT_LIMIT', 0, env),
+    linkCountLimit: readLimit('OTEL_SPAN_LINK_COUNT_LIMIT', 0, env),
+    attributePerEventCountLimit: readLimit('OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT', 0, env) ?? attributeCount,
+    attributePerLinkCountLimit: readLimit('OTEL_LINK_ATTRIBUTE_COUNT_LIMIT', 0, env) ?? attributeCount,
   });
 }
 
 function readLimit(name: string, min: number, env: NodeJS.ProcessEnv): number | undefined {
-  const fallback = name.includes('LENGTH') ? 'no limit' : String(DEFAULT_COUNT);
+  const fallback = 'the default';
   const value = readNumber(name, fallback, env, { min });
   if (value === undefined || Number.isInteger(value)) return value;
   warnOnce(`${name}=${value} is not a whole number; using ${fallback}`);

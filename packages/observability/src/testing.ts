@@ -3,14 +3,9 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import {
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-  TracerProvider,
-  type ReadableSpan,
-  type Sampler,
-} from '@opentelemetry/sdk-trace';
+import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type Sampler } from '@opentelemetry/sdk-trace';
 import { BoundInstrumentRegistry } from './bound-instrument-registry.ts';
+import { LeanTracerProvider } from './lean-tracer-provider.ts';
 import { PooledRandomIdGenerator } from './random-ids.ts';
 import { createResource } from './resource.ts';
 import { setMetricsHandler } from './metrics.ts';
@@ -34,7 +29,7 @@ export interface TestTelemetry {
 export function setupTestTelemetry(options: { serviceName?: string; sampler?: Sampler } = {}): TestTelemetry {
   const exporter = new InMemorySpanExporter();
   const resource = createResource({ 'service.name': options.serviceName ?? 'test-service' });
-  const tracerProvider = new TracerProvider({
+  const tracerProvider = new LeanTracerProvider({
     resource,
     ...(options.sampler ? { sampler: options.sampler } : {}),
     spanProcessors: [new SimpleSpanProcessor({ exporter })],

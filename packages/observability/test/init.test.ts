@@ -116,6 +116,30 @@ describe('initObservability', () => {
     });
   });
 
+  it('applies the OTEL span limits from the environment and warns once through the logger about a bad one', () => {
+    process.env.OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT = '2';
+    process.env.OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT = '4';
+    process.env.OTEL_SPAN_EVENT_COUNT_LIMIT = 'lots';
+    const memory = new InMemorySpanExporter();
+    const { out, destination } = lines();
+    obs = initObservability({
+      serviceName: 'limits',
+      tracesExporter: 'none',
+      handleSignals: false,
+      spanProcessors: [new SimpleSpanProcessor({ exporter: memory })],
+      logger: { destination },
+    });
+    obs
+      .tracer()
+      .startSpan('limited', { attributes: { a: 'abcdefgh', b: 1, c: true } })
+      .end();
+    const [span] = memory.getFinishedSpans();
+    expect(span?.attributes).toEqual({ a: 'abcd', b: 1 });
+    expect(span?.droppedAttributesCount).toBe(1);
+    const warnings = out.filter((line) => String(line['msg']).includes('OTEL_SPAN_EVENT_COUNT_LIMIT'));
+    expect(warnings).toHaveLength(1);
+  });
+
   it('serves tracing-health metrics in Prometheus text', async () => {
     await using receiver = await startOtlpReceiver();
     process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] = receiver.endpoint;
