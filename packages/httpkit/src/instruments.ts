@@ -1,4 +1,5 @@
 import { type Histogram, metrics, type Tracer, trace } from '@opentelemetry/api';
+import { createBoundHistogram } from '@service-runtime/observability';
 import {
   DURATION_BUCKETS_SECONDS,
   METRIC_HTTP_CLIENT_REQUEST_DURATION,
@@ -41,10 +42,18 @@ function durationHistogramOf(name: string, description: string): () => Histogram
   };
 }
 
-/** The `http.server.request.duration` histogram (seconds) of the current global meter provider. */
-export const durationHistogram = durationHistogramOf(
+/**
+ * The `http.server.request.duration` histogram (seconds), bound per attribute set: no attribute
+ * hashing per request under observability's meter provider, the API histogram under any other.
+ */
+export const durationHistogram = createBoundHistogram(
+  { name: SCOPE_NAME, version: SCOPE_VERSION },
   METRIC_HTTP_SERVER_REQUEST_DURATION,
-  'Duration of HTTP server requests',
+  {
+    description: 'Duration of HTTP server requests',
+    unit: 's',
+    advice: { explicitBucketBoundaries: [...DURATION_BUCKETS_SECONDS] },
+  },
 );
 
 /** The `http.client.request.duration` histogram (seconds): each request of the traced fetch. */

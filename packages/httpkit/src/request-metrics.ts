@@ -1,4 +1,5 @@
 import type { Attributes } from '@opentelemetry/api';
+import type { BoundHistogramHandle } from '@service-runtime/observability';
 import { durationHistogram } from './instruments.ts';
 import {
   ATTR_ERROR_TYPE,
@@ -9,11 +10,11 @@ import {
   ERROR_TYPE_ABORTED,
 } from './semconv.ts';
 
-/** Past this many distinct sets, new ones are built per request instead of kept. */
-const MAX_CACHED_SETS = 2000;
+/** Past this many distinct sets, new ones are built and bound per request instead of kept. */
+export const MAX_CACHED_SETS = 2000;
 const ABORTED = -1;
-type AttributeSets = Map<string, Map<string | undefined, Map<number, Attributes>>>;
-// Per scheme: method → route → status (ABORTED for aborted requests) → the frozen attribute set.
+type AttributeSets = Map<string, Map<string | undefined, Map<number, BoundHistogramHandle>>>;
+// Per scheme: method → route → status (ABORTED for aborted requests) → the set's bound handle.
 const httpSets: AttributeSets = new Map();
 const httpsSets: AttributeSets = new Map();
 let cachedSets = 0;
@@ -22,7 +23,8 @@ let cachedSets = 0;
  * Records one request in `http.server.request.duration` by method (`_OTHER` when unknown), scheme,
  * route template and status code (never the raw path); `error.type` is the status for 5xx and
  * `aborted` when the client went away.
- * Each attribute set is built once and reused: a request pays three map lookups, not an object.
+ * Each attribute set is built and bound once: a request pays three map lookups and a bound record
+ * (no attribute hashing), not an object.
  */
 export function recordDuration(
   method: string,
@@ -37,17 +39,17 @@ export function recordDuration(
   const sets = scheme === 'https' ? httpsSets : httpSets;
   let byRoute = sets.get(method);
   let byStatus = byRoute?.get(route);
-  let attributes = byStatus?.get(key);
-  if (attributes === undefined) {
-    attributes = durationAttributes(method, scheme, route, status, aborted);
+  let handle = byStatus?.get(key);
+  if (handle === undefined) {
+    handle = durationHistogram.bind(durationAttributes(method, scheme, route, status, aborted));
     if (cachedSets < MAX_CACHED_SETS) {
       if (byRoute === undefined) sets.set(method, (byRoute = new Map()));
       if (byStatus === undefined) byRoute.set(route, (byStatus = new Map()));
-      byStatus.set(key, attributes);
+      byStatus.set(key, handle);
       cachedSets++;
     }
   }
-  durationHistogram().record(seconds, attributes);
+  handle.record(seconds);
 }
 
 function durationAttributes(
