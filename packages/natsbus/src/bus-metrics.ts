@@ -1,4 +1,5 @@
 import { metrics, type Attributes, type Counter } from '@opentelemetry/api';
+import { createBoundCounter, type BoundCounterHandle } from '@service-runtime/observability';
 import {
   ATTR_ERROR_TYPE,
   METRIC_HANDLER_FAILURES,
@@ -12,8 +13,7 @@ import {
 import type { TraceContextIssue } from './trace-context.ts';
 import { SCOPE, SCOPE_VERSION } from './tracer.ts';
 
-let counters:
-  { rejected: Counter; deadLettered: Counter; failures: Counter; traceContext: Counter; dropped: Counter } | undefined;
+let counters: { rejected: Counter; deadLettered: Counter; failures: Counter; traceContext: Counter } | undefined;
 let providerOf: unknown;
 
 // Cached per meter provider (as messaging-metrics does), so a flood of drops costs no meter lookup.
@@ -32,9 +32,6 @@ function get() {
       }),
       failures: meter.createCounter(METRIC_HANDLER_FAILURES, {
         description: 'Handler errors and timeouts',
-      }),
-      dropped: meter.createCounter(METRIC_MESSAGES_DROPPED, {
-        description: 'Core messages dropped in the process: pending bound full (slow consumer) or drain bound run out',
       }),
       traceContext: meter.createCounter(METRIC_TRACE_CONTEXT_IGNORED, {
         description: 'Received trace contexts ignored or truncated by the W3C rules; the messages were still handled',
@@ -68,16 +65,26 @@ export function countTraceContextIssue(issue: TraceContextIssue, subscription: s
   });
 }
 
+// Bound: a flood of drops costs no attribute hashing per dropped message.
+const dropped = createBoundCounter({ name: SCOPE, version: SCOPE_VERSION }, METRIC_MESSAGES_DROPPED, {
+  description: 'Core messages dropped in the process: pending bound full (slow consumer) or drain bound run out',
+});
+const droppedHandles = new WeakMap<Attributes, BoundCounterHandle>();
+
 /** The attributes of one subscription's drops for one reason; built once, passed to {@link countDropped}. */
 export function droppedAttributes(reason: string, subscription: string): Attributes {
-  return Object.freeze({
+  const attributes = Object.freeze({
     [ATTR_ERROR_TYPE]: reason,
     'messaging.system': 'nats',
     [ATTR_NATSBUS_SUBSCRIPTION]: subscription,
   });
+  droppedHandles.set(attributes, dropped.bind(attributes));
+  return attributes;
 }
 
 /** Counts core messages dropped in the process (core NATS is at most once). */
 export function countDropped(attributes: Attributes, count = 1): void {
-  get().dropped.add(count, attributes);
+  let handle = droppedHandles.get(attributes);
+  if (handle === undefined) droppedHandles.set(attributes, (handle = dropped.bind(attributes)));
+  handle.add(count);
 }

@@ -1,4 +1,5 @@
-import { metrics, type Attributes, type Histogram, type ObservableResult } from '@opentelemetry/api';
+import { metrics, type Attributes, type ObservableResult } from '@opentelemetry/api';
+import { createBoundHistogram, type BoundHistogramHandle } from '@service-runtime/observability';
 import {
   ATTR_ERROR_TYPE,
   METRIC_CLIENT_CONSUMED_MESSAGES,
@@ -10,15 +11,18 @@ import {
 import { SCOPE, SCOPE_VERSION } from './tracer.ts';
 
 /**
- * One attribute set of the message counters and its running total. The counters are observable:
- * a message adds to `total` (no SDK call, no attribute hashing on the hot path) and the meter reads
- * the totals when it collects.
+ * One attribute set of the message counters and its running total, and its duration histogram
+ * handle. The counters are observable: a message adds to `total` (no SDK call, no attribute hashing
+ * on the hot path) and the meter reads the totals when it collects; the duration is recorded
+ * through a handle bound to the set once.
  */
 export interface MessageTally {
   readonly attributes: Attributes;
   total: number;
   /** The same attributes with `error.type`, by error type (failures are rare). */
   readonly failed: Map<string, MessageTally>;
+  /** The operation or process duration bound to `attributes`, bound at the first record. */
+  duration?: BoundHistogramHandle;
 }
 
 /** Tallies per attribute set; bounded (a pathological number of destinations stops adding new ones). */
@@ -62,33 +66,28 @@ function observeAll(result: ObservableResult, tallies: Map<string, MessageTally>
   }
 }
 
-interface Instruments {
-  operationDuration: Histogram;
-  processDuration: Histogram;
-}
+const scope = { name: SCOPE, version: SCOPE_VERSION };
+const advice = { explicitBucketBoundaries: MESSAGING_DURATION_BUCKETS };
+// Bound histograms: no attribute hashing per message under observability's meter provider.
+const operationDuration = createBoundHistogram(scope, METRIC_CLIENT_OPERATION_DURATION, {
+  description: 'Duration of publish and request operations',
+  unit: 's',
+  advice,
+});
+const processDuration = createBoundHistogram(scope, METRIC_PROCESS_DURATION, {
+  description: 'Duration of processing a delivered message or batch',
+  unit: 's',
+  advice,
+});
 
 let provider: unknown;
-let instruments: Instruments | undefined;
 
-/** The messaging semconv instruments of the current global meter provider, created once per provider. */
-function get(): Instruments {
+/** Registers the observable message counters on the current global meter provider, once per provider. */
+function observeCounters(): void {
   const current = metrics.getMeterProvider();
-  if (instruments === undefined || provider !== current) {
+  if (provider !== current) {
     provider = current;
     const meter = current.getMeter(SCOPE, SCOPE_VERSION);
-    const advice = { explicitBucketBoundaries: MESSAGING_DURATION_BUCKETS };
-    instruments = {
-      operationDuration: meter.createHistogram(METRIC_CLIENT_OPERATION_DURATION, {
-        description: 'Duration of publish and request operations',
-        unit: 's',
-        advice,
-      }),
-      processDuration: meter.createHistogram(METRIC_PROCESS_DURATION, {
-        description: 'Duration of processing a delivered message or batch',
-        unit: 's',
-        advice,
-      }),
-    };
     meter
       .createObservableCounter(METRIC_CLIENT_SENT_MESSAGES, {
         description: 'Messages handed to NATS',
@@ -102,7 +101,6 @@ function get(): Instruments {
       })
       .addCallback((result) => observeAll(result, consumed));
   }
-  return instruments;
 }
 
 /** How a metered span records itself when it ends. */
@@ -116,13 +114,15 @@ export type RecordOperation = (
 /** Records publishes or requests: their duration, and the messages sent (by `error.type` when failed). */
 export const recordSent: RecordOperation = (counted, seconds, errorType, messages) => {
   const target = errorType === undefined ? counted : failedTally(counted, errorType);
-  get().operationDuration.record(seconds, target.attributes);
+  observeCounters();
+  (target.duration ??= operationDuration.bind(target.attributes)).record(seconds);
   target.total += messages;
 };
 
 /** Records the processing of `messages` delivered messages (one, or a batch) that took `seconds`. */
 export const recordProcessed: RecordOperation = (counted, seconds, errorType, messages) => {
   const target = errorType === undefined ? counted : failedTally(counted, errorType);
-  get().processDuration.record(seconds, target.attributes);
+  observeCounters();
+  (target.duration ??= processDuration.bind(target.attributes)).record(seconds);
   target.total += messages;
 };
