@@ -8,21 +8,13 @@ import { context, propagation, ProxyTracerProvider, ROOT_CONTEXT, SpanKind, trac
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { initObservability } from '@service-runtime/observability';
 import { createBus } from '@service-runtime/natsbus';
+import { BENCH_PAYLOAD } from './nats-setup.ts';
 
 const [variant = 'raw', url = 'nats://127.0.0.1:4222', countText = '50000'] = process.argv.slice(2);
 const count = Number(countText);
 const warmup = Math.min(5000, Math.floor(count / 10));
 const subject = 'bench.orders';
-const payload = {
-  orderId: 'ord-000123',
-  customer: { id: 'cus-42', tier: 'gold' },
-  items: [
-    { sku: 'sku-1', qty: 2, price: 9.99 },
-    { sku: 'sku-2', qty: 1, price: 24.5 },
-  ],
-  total: 44.48,
-  currency: 'EUR',
-};
+const payload = BENCH_PAYLOAD;
 
 type Runner = {
   publish(i: number): Promise<unknown> | undefined;

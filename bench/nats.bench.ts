@@ -14,6 +14,7 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { startNatsServer } from '../test/helpers/nats-server.ts';
 import { reportHopHeaderCost } from './nats-hop-header.ts';
+import { benchSpanEnv } from './nats-setup.ts';
 import { startDiscardingSink } from './nats-sink.ts';
 
 interface Result {
@@ -76,17 +77,7 @@ function runVariant(kind: string, url: string, env: Record<string, string>): Pro
 
 await using server = await startNatsServer();
 const sink = await startDiscardingSink();
-const spanEnv = {
-  OTEL_TRACES_EXPORTER: 'otlp',
-  OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint,
-  OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
-  OTEL_METRICS_EXPORTER: 'none',
-  OTEL_LOGS_EXPORTER: 'none',
-  OTEL_BSP_MAX_QUEUE_SIZE: '250000',
-  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '512',
-  OTEL_BSP_SCHEDULE_DELAY: '200',
-  LOG_LEVEL: 'warn',
-};
+const spanEnv = benchSpanEnv(sink.endpoint);
 const best = new Map<string, Result>();
 const started = Date.now();
 for (let round = 1; round <= rounds; round++) {
