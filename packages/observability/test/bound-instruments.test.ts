@@ -1,11 +1,13 @@
-import { metrics, type Attributes } from '@opentelemetry/api';
+import { diag, DiagLogLevel, metrics, type Attributes } from '@opentelemetry/api';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { JsonMetricsSerializer, ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AggregationTemporality,
+  InMemoryMetricExporter,
   MeterProvider,
   MetricReader,
+  PeriodicExportingMetricReader,
   type MetricProducer,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
@@ -14,7 +16,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BoundInstrumentRegistry } from '../src/bound-instrument-registry.ts';
 import { CARDINALITY_LIMIT } from '../src/bound-instrument-storage.ts';
 import { createBoundCounter, createBoundHistogram } from '../src/index.ts';
-import { mergeSameScopes } from '../src/scope-merging-exporter.ts';
+import { mergeSameScopes, ScopeMergingExporter } from '../src/scope-merging-exporter.ts';
 import { setupTestTelemetry } from '../src/testing.ts';
 
 /** A pull reader with a chosen temporality, as a PeriodicExportingMetricReader's exporter selects one. */
@@ -194,6 +196,43 @@ describe('bound instruments report what the SDK reports', () => {
   });
 });
 
+describe('values the SDK refuses', () => {
+  it('are dropped with the warnings the SDK gives', async () => {
+    const warnings: string[] = [];
+    const quiet = () => undefined;
+    diag.setLogger(
+      { warn: (message: string) => warnings.push(message), error: quiet, info: quiet, debug: quiet, verbose: quiet },
+      { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+    );
+    try {
+      const { sdkReader, boundReader, record, shutdown } = pair((p) => new TestReader(AggregationTemporality.DELTA, p));
+      const refused = [-1, -Infinity, '5' as unknown as number, undefined as unknown as number];
+      const sdkWarnings: string[] = [];
+      const api = new MeterProvider({ resource }).getMeter(SCOPE.name);
+      const apiHistogram = api.createHistogram('test.duration');
+      const apiCounter = api.createCounter('test.messages');
+      for (const v of refused) {
+        apiHistogram.record(v);
+        apiCounter.add(v);
+      }
+      sdkWarnings.push(...warnings.splice(0));
+      for (const v of refused) {
+        record(0, 0, v);
+        record(1, 0, v);
+      }
+      // record() gives each value to the SDK instrument, then to the bound one: each warning twice
+      expect(sdkWarnings).toHaveLength(2 * refused.length);
+      expect(warnings).toEqual(sdkWarnings.flatMap((warning) => [warning, warning]));
+      expect((await boundReader.collect()).resourceMetrics.scopeMetrics).toEqual(
+        (await sdkReader.collect()).resourceMetrics.scopeMetrics,
+      );
+      await shutdown();
+    } finally {
+      diag.disable();
+    }
+  });
+});
+
 describe('bound instruments under a provider observability did not build', () => {
   it('record through the global provider API instruments, which the user views and readers see', async () => {
     const reader = new TestReader(AggregationTemporality.CUMULATIVE);
@@ -283,6 +322,34 @@ describe('bound instrument cardinality', () => {
 });
 
 describe('scopes in one export', () => {
+  it('a push exporter wrapped by ScopeMergingExporter gets one ScopeMetrics per scope', async () => {
+    const inner = new InMemoryMetricExporter(AggregationTemporality.DELTA);
+    const registry = new BoundInstrumentRegistry();
+    const reader = registry.reader(
+      (metricProducers) =>
+        new PeriodicExportingMetricReader({
+          exporter: new ScopeMergingExporter(inner),
+          exportIntervalMillis: 60_000,
+          metricProducers,
+        }),
+    );
+    const provider = registry.install(new MeterProvider({ resource, readers: [reader] }));
+    metrics.setGlobalMeterProvider(provider);
+    provider.getMeter(SCOPE.name, SCOPE.version).createCounter('test.first').add(1);
+    createBoundCounter(SCOPE, 'test.second').bind({}).add(2);
+    await provider.forceFlush();
+    const [exported] = inner.getMetrics();
+    expect(exported!.scopeMetrics.map((s) => s.metrics.map((m) => m.descriptor.name))).toEqual([
+      ['test.first', 'test.second'],
+    ]);
+    // the wrapper passes the inner exporter's temporality on to the reader
+    expect(exported!.scopeMetrics[0]!.metrics.map((m) => m.aggregationTemporality)).toEqual([
+      AggregationTemporality.DELTA,
+      AggregationTemporality.DELTA,
+    ]);
+    await provider.shutdown();
+  });
+
   it('merges the bound instruments into the scope of the SDK instruments, as one SDK scope would be', async () => {
     const sdkReader = new TestReader(AggregationTemporality.CUMULATIVE);
     const sdk = new MeterProvider({ resource, readers: [sdkReader] });
