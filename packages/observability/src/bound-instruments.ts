@@ -120,12 +120,7 @@ abstract class Handle<I> {
       this.forward(value);
       return undefined;
     }
-    const { name, type } = this.instrument.descriptor;
-    if (value < 0)
-      return warn(
-        `negative value provided to ${type === InstrumentType.COUNTER ? 'counter' : 'histogram'} ${name}: ${value}`,
-      );
-    if (typeof value !== 'number') return warn(`non-number value provided to metric ${name}: ${value}`);
+    if (value < 0 || typeof value !== 'number') return this.refuse(value);
     if (cell[START] === 0) {
       // the interval's first record: note when, and queue the series for the next collection
       const series = this.series!;
@@ -138,6 +133,18 @@ abstract class Handle<I> {
 
   /** Records through the API instrument of a provider observability did not build. */
   protected abstract forward(value: number): void;
+
+  /** Drops a value the SDK would drop, with the SDK's warning. */
+  private refuse(value: number): undefined {
+    const { name, type } = this.instrument.descriptor;
+    const kind = type === InstrumentType.COUNTER ? 'counter' : 'histogram';
+    diag.warn(
+      value < 0
+        ? `negative value provided to ${kind} ${name}: ${value}`
+        : `non-number value provided to metric ${name}: ${String(value)}`,
+    );
+    return undefined;
+  }
 }
 
 class HistogramHandle extends Handle<Histogram> implements BoundHistogramHandle {
@@ -175,11 +182,6 @@ class CounterHandle extends Handle<Counter> implements BoundCounterHandle {
   protected forward(value: number): void {
     this.api!.add(value, this.attributes);
   }
-}
-
-function warn(message: string): undefined {
-  diag.warn(message);
-  return undefined;
 }
 
 let created = 0;

@@ -206,7 +206,7 @@ describe('values the SDK refuses', () => {
     );
     try {
       const { sdkReader, boundReader, record, shutdown } = pair((p) => new TestReader(AggregationTemporality.DELTA, p));
-      const refused = [-1, -Infinity, '5' as unknown as number, undefined as unknown as number];
+      const refused = [-1, -Infinity, '5', '-5', undefined].map((v) => v as unknown as number);
       const sdkWarnings: string[] = [];
       const api = new MeterProvider({ resource }).getMeter(SCOPE.name);
       const apiHistogram = api.createHistogram('test.duration');
