@@ -17,7 +17,7 @@ import {
   SPAN_INTROSPECT,
 } from './semconv.ts';
 import { NewTokenLimit } from './new-token-limit.ts';
-import { getInstruments, getTracer, registerClientGauges, type ClientGauges } from './telemetry.ts';
+import { getInstruments, getTracer, lookupsCounter, registerClientGauges, type ClientGauges } from './telemetry.ts';
 import { createThrottling, rejectedToken, throttled } from './token-refusals.ts';
 import { isB64Token, screenTokenLength } from './token-screen.ts';
 import type { IdentityClient, IdentityClientOptions, IntrospectionResult, IntrospectOptions } from './types.ts';
@@ -56,12 +56,12 @@ export function createIdentityClient(options: IdentityClientOptions = {}): Ident
     throttling: createThrottling(config.logger, serverAttributes),
     flights: new Map<string, Flight>(),
     serverAttributes,
-    lookupAttributes: {
-      hit: { ...serverAttributes, [ATTR_IDENTITY_CACHE]: 'hit' },
-      miss: { ...serverAttributes, [ATTR_IDENTITY_CACHE]: 'miss' },
-      coalesced: { ...serverAttributes, [ATTR_IDENTITY_CACHE]: 'coalesced' },
-      stale: { ...serverAttributes, [ATTR_IDENTITY_CACHE]: 'stale' },
-      throttled: { ...serverAttributes, [ATTR_IDENTITY_CACHE]: 'throttled' },
+    lookups: {
+      hit: lookupsCounter.bind({ ...serverAttributes, [ATTR_IDENTITY_CACHE]: 'hit' }),
+      miss: lookupsCounter.bind({ ...serverAttributes, [ATTR_IDENTITY_CACHE]: 'miss' }),
+      coalesced: lookupsCounter.bind({ ...serverAttributes, [ATTR_IDENTITY_CACHE]: 'coalesced' }),
+      stale: lookupsCounter.bind({ ...serverAttributes, [ATTR_IDENTITY_CACHE]: 'stale' }),
+      throttled: lookupsCounter.bind({ ...serverAttributes, [ATTR_IDENTITY_CACHE]: 'throttled' }),
     },
   };
   const gauges: ClientGauges = {
@@ -88,11 +88,11 @@ async function introspect(state: ClientState, token: string, options: Introspect
   options.signal?.throwIfAborted();
   const key = tokenKey(token);
   const { cache, flights, breaker } = state;
-  const lookups = getInstruments().lookups;
+  const { lookups } = state;
 
   const cached = cache?.get(key, Date.now());
   if (cached !== undefined) {
-    lookups.add(1, state.lookupAttributes.hit);
+    lookups.hit.add(1);
     const active = trace.getActiveSpan();
     if (active?.isRecording()) {
       active.setAttribute(ATTR_IDENTITY_CACHE, 'hit');
@@ -104,7 +104,7 @@ async function introspect(state: ClientState, token: string, options: Introspect
 
   const inFlight = flights.get(key);
   if (inFlight !== undefined) {
-    lookups.add(1, state.lookupAttributes.coalesced);
+    lookups.coalesced.add(1);
     const span = startLocalSpan(state, 'coalesced', inFlight);
     return settleLocalSpan(state, span, awaitFlight(inFlight, options.signal));
   }
@@ -115,7 +115,7 @@ async function introspect(state: ClientState, token: string, options: Introspect
   const limit = cache?.isKnown(key) === false ? state.newTokenLimit : undefined;
   const refusal = limit?.acquire();
   if (refusal !== undefined) return throttled(state, refusal);
-  lookups.add(1, state.lookupAttributes.miss);
+  lookups.miss.add(1);
   const admission = breaker?.admit() ?? { allowed: true, probe: false };
   if (!admission.allowed) {
     limit?.release();
@@ -136,7 +136,7 @@ function breakerRejected(state: ClientState, key: string, retryAfterMs: number):
     if (stale !== undefined) {
       span.setAttribute(ATTR_IDENTITY_CACHE, 'stale');
       span.setAttribute(ATTR_IDENTITY_TOKEN_ACTIVE, true);
-      getInstruments().lookups.add(1, state.lookupAttributes.stale);
+      state.lookups.stale.add(1);
       return stale;
     }
     const error = new IdentityUnavailableError('identity service circuit breaker is open', {

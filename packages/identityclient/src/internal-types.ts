@@ -1,5 +1,5 @@
 import type { Attributes, SpanContext } from '@opentelemetry/api';
-import type { Logger } from '@service-runtime/observability';
+import type { BoundCounterHandle, Logger } from '@service-runtime/observability';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 import type { ClientAuthPlan } from './client-auth.ts';
 import type { IntrospectionCache } from './introspection-cache.ts';
@@ -85,7 +85,7 @@ export interface ClientState {
   readonly flights: Map<string, Flight>;
   /** `server.address` and `server.port`, shared by spans and metrics. */
   readonly serverAttributes: Attributes;
-  /** Counter attributes per outcome, built once so the hot path allocates nothing for them. */
-  readonly lookupAttributes: Readonly<Record<'hit' | 'miss' | 'coalesced' | 'stale' | 'throttled', Attributes>>;
+  /** `identity.cache.lookups` per outcome, bound once so the hot path neither allocates nor hashes. */
+  readonly lookups: Readonly<Record<'hit' | 'miss' | 'coalesced' | 'stale' | 'throttled', BoundCounterHandle>>;
   readonly throttling: Throttling;
 }

@@ -7,6 +7,7 @@ import {
   type MeterProvider,
   type Tracer,
 } from '@opentelemetry/api';
+import { createBoundCounter } from '@service-runtime/observability';
 import type { EntryKind } from './introspection-cache.ts';
 import {
   ATTR_IDENTITY_CACHE_ENTRY,
@@ -24,10 +25,18 @@ import type { BreakerState } from './types.ts';
 const SCOPE_NAME = '@service-runtime/identityclient';
 const SCOPE_VERSION = '0.1.0';
 
+/**
+ * `identity.cache.lookups`, counted on every introspection (a cache hit included): bound once per
+ * client and outcome, so a hit pays no attribute hashing under observability's meter provider.
+ */
+export const lookupsCounter = createBoundCounter({ name: SCOPE_NAME, version: SCOPE_VERSION }, METRIC_CACHE_LOOKUPS, {
+  description: 'Introspections by how they were answered (identity.cache = hit, miss, coalesced, stale, throttled)',
+  unit: '{lookup}',
+});
+
 /** The instruments of the current global meter provider. */
 export interface Instruments {
   duration: Histogram;
-  lookups: Counter;
   transitions: Counter;
   evictions: Counter;
   throttled: Counter;
@@ -64,11 +73,6 @@ export function getInstruments(): Instruments {
       unit: 's',
       advice: { explicitBucketBoundaries: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] },
     }),
-    lookups: counter(
-      METRIC_CACHE_LOOKUPS,
-      'Introspections by how they were answered (identity.cache = hit, miss, coalesced, stale, throttled)',
-      '{lookup}',
-    ),
     transitions: counter(
       METRIC_BREAKER_TRANSITIONS,
       'Circuit breaker state changes, by the state entered',

@@ -55,7 +55,7 @@ export function throttled(state: ClientState, refusal: LimitRefusal): never {
   const throttling = state.throttling;
   const instruments = getInstruments();
   instruments.throttled.add(1, throttling.attributes[refusal.limit]);
-  instruments.lookups.add(1, state.lookupAttributes.throttled);
+  state.lookups.throttled.add(1);
   const active = trace.getActiveSpan();
   if (active?.isRecording()) {
     active.setAttribute(ATTR_IDENTITY_CACHE, 'throttled');

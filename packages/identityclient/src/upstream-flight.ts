@@ -146,7 +146,7 @@ async function runFlight(
     if (stale === undefined) throw error;
     span.setAttribute(ATTR_IDENTITY_CACHE, 'stale');
     span.setAttribute(ATTR_IDENTITY_TOKEN_ACTIVE, true);
-    getInstruments().lookups.add(1, state.lookupAttributes.stale);
+    state.lookups.stale.add(1);
     return stale;
   } finally {
     request.limit?.release();
