@@ -18,16 +18,38 @@ const JSON_MEDIA_TYPE = 'application/json';
  * that is not bytes is sent as JSON and says so in `ce-datacontenttype` when the event did not.
  */
 export function encodeBinary(event: CloudEvent, into: MsgHdrs = natsHeaders()): { headers: MsgHdrs; body: Uint8Array } {
+  forEachBinaryHeader(event, (name, value) => into.set(name, value));
+  return { headers: into, body: binaryBody(event) };
+}
+
+/**
+ * The `ce-` header lines of {@link encodeBinary} (`name: value\r\n` each, in the same order) as
+ * nats.js would encode them: the names are `ce-` + CloudEvents attribute names and the values
+ * percent-encoded, so nothing in them is trimmed, refused or merged by nats.js.
+ */
+export function binaryHeaderLines(event: CloudEvent): string {
+  let lines = '';
+  forEachBinaryHeader(event, (name, value) => {
+    lines += `${name}: ${value}\r\n`;
+  });
+  return lines;
+}
+
+/** The body of a binary-mode message: the data as bytes (JSON unless bytes or text of another type). */
+export function binaryBody(event: CloudEvent): Uint8Array {
+  return encodeData(event.data, event.datacontenttype);
+}
+
+function forEachBinaryHeader(event: CloudEvent, write: (name: string, value: string) => void): void {
   for (const key of Object.keys(event)) {
     const value = event[key];
     if (key === 'data' || value === undefined || value === null) continue;
-    into.set(PREFIX + key, percentEncode(String(value)));
+    write(PREFIX + key, percentEncode(String(value)));
   }
   const data = event.data;
   if (event.datacontenttype === undefined && data !== undefined && !(data instanceof Uint8Array)) {
-    into.set('ce-datacontenttype', JSON_MEDIA_TYPE);
+    write('ce-datacontenttype', JSON_MEDIA_TYPE);
   }
-  return { headers: into, body: encodeData(data, event.datacontenttype) };
 }
 
 /**

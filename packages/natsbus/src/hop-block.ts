@@ -25,12 +25,20 @@ const OWN_LENGTH = END_AT + 4;
 const TEMPLATE = Buffer.from(blockText('0'.repeat(TRACEPARENT_LENGTH), undefined), 'latin1');
 
 function blockText(traceparent: string, tracestate: string | undefined): string {
+  return `${START}${HEADER_CONTENT_TYPE}: ${CLOUDEVENTS_JSON}\r\n${hopLines(traceparent, tracestate)}\r\n`;
+}
+
+/** The hop context's header lines in both spellings (`name: value\r\n` each), in nats.js's order. */
+export function hopLines(traceparent: string, tracestate: string | undefined): string {
   const state =
     tracestate === undefined
       ? ''
-      : `\r\n${HEADER_TRACESTATE}: ${tracestate}\r\n${HEADER_TRACESTATE_CANONICAL}: ${tracestate}`;
-  return `${HEAD}${traceparent}${MID}${traceparent}${state}\r\n\r\n`;
+      : `${HEADER_TRACESTATE}: ${tracestate}\r\n${HEADER_TRACESTATE_CANONICAL}: ${tracestate}\r\n`;
+  return `${HEADER_TRACEPARENT}: ${traceparent}\r\n${HEADER_TRACEPARENT_CANONICAL}: ${traceparent}\r\n${state}`;
 }
+
+/** A header block's first line, as nats.js writes it for headers without a status. */
+export const BLOCK_START = START;
 
 /** The encoded block for the hop `traceparent` (55 ASCII characters) and `tracestate` (ASCII). */
 export function encodeHopBlock(traceparent: string, tracestate: string | undefined): Uint8Array {

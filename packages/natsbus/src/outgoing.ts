@@ -1,6 +1,6 @@
 import { INVALID_TRACEID, type Span } from '@opentelemetry/api';
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
-import { encodeBinary } from './binary-mode.ts';
+import { binaryBody, binaryHeaderLines, encodeBinary } from './binary-mode.ts';
 import { withoutTraceContext } from './envelope.ts';
 import type { ExtraHeaders } from './event-checks.ts';
 import {
@@ -11,7 +11,7 @@ import {
   HEADER_TRACESTATE,
   HEADER_TRACESTATE_CANONICAL,
 } from './semconv.ts';
-import { encodeHopBlock } from './hop-block.ts';
+import { BLOCK_START, encodeHopBlock, hopLines } from './hop-block.ts';
 import { PrebuiltHeaders } from './prebuilt-headers.ts';
 import { encodeStructured } from './structured-mode.ts';
 import { formatTraceparent } from './trace-headers.ts';
@@ -64,10 +64,30 @@ export function encodeOutgoing(
       body: encodeStructured(event),
     };
   }
-  const { headers, body } = encodeBinary(event);
+  if (extra === undefined && sharedHeaders !== undefined) {
+    // a core publish: nats.js only encodes these, so the block is written as one string
+    const lines = binaryHeaderLines(event) + (hop === undefined ? '' : hopLines(hop, hopState));
+    const build = () => binaryModeHeaders(event, hop, hopState, undefined);
+    return {
+      event,
+      headers: new PrebuiltHeaders(Buffer.from(`${BLOCK_START}${lines}\r\n`), build),
+      body: binaryBody(event),
+    };
+  }
+  return { event, headers: binaryModeHeaders(event, hop, hopState, extra), body: binaryBody(event) };
+}
+
+/** The NATS headers of a binary-mode message: the `ce-` attributes, the hop context, the caller's own. */
+function binaryModeHeaders(
+  event: CloudEvent,
+  hop: string | undefined,
+  hopState: string | undefined,
+  extra: ExtraHeaders | undefined,
+): MsgHdrs {
+  const { headers } = encodeBinary(event);
   if (hop !== undefined) setHop(headers, hop, hopState);
   if (extra !== undefined) addExtra(headers, extra);
-  return { event, headers, body };
+  return headers;
 }
 
 /**
