@@ -6,6 +6,9 @@
  * Node's own IncomingMessage/ServerResponse over a stream that discards what is written; traced
  * variants export OTLP http/protobuf to a local sink. Variants alternate round by round (load drifts); prints the best of 5
  * rounds in µs of CPU per request and what each variant adds over bare Express. About 30 seconds.
+ * BENCH_CHAIN_METRICS_AB=1 adds the off/no-log variant with the duration metric recorded through the
+ * SDK's API histogram (a plain SDK meter provider, so the bound histogram falls back to it): the A/B
+ * of the bound instruments per request.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
@@ -41,6 +44,7 @@ async function measure(): Promise<void> {
   } else {
     const { initObservability } = await import('@service-runtime/observability');
     initObservability({ serviceName: 'bench-chain', handleSignals: false });
+    if (process.env['BENCH_CHAIN_METRICS_VIA_API'] === '1') await useSdkMeterProvider();
     const { createApp, listen } = await import('@service-runtime/httpkit');
     app = createApp(JSON.parse(process.env['BENCH_APP_OPTIONS'] ?? '{}'));
     app.get('/users/:id', handler);
@@ -84,6 +88,17 @@ async function measure(): Promise<void> {
     process.send?.({ micros: (used.user + used.system) / PER_ROUND });
   });
   process.send?.({ ready: true });
+}
+
+// A meter provider observability did not build: httpkit's bound histogram records through its API.
+async function useSdkMeterProvider(): Promise<void> {
+  const { metrics } = await import('@opentelemetry/api');
+  const { MeterProvider } = await import('@opentelemetry/sdk-metrics');
+  const { PrometheusExporter } = await import('@opentelemetry/exporter-prometheus');
+  metrics.disable();
+  metrics.setGlobalMeterProvider(
+    new MeterProvider({ readers: [new PrometheusExporter({ preventServerStart: true })] }),
+  );
 }
 
 class DiscardingSocket extends Duplex {
@@ -139,6 +154,12 @@ async function main(): Promise<void> {
       env: { ...bareChain, BENCH_CHAIN_KIND: 'httpkit', OTEL_SDK_DISABLED: 'true' },
     },
   ];
+  if (process.env['BENCH_CHAIN_METRICS_AB'] === '1') {
+    variants.push({
+      label: 'createApp, off, no access log, SDK API histogram',
+      env: { ...off, ...noLog, BENCH_CHAIN_METRICS_VIA_API: '1' },
+    });
+  }
   const self = fileURLToPath(import.meta.url);
   const children: ChildProcess[] = [];
   const results: number[] = variants.map(() => Number.POSITIVE_INFINITY);
