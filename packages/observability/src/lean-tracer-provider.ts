@@ -1,15 +1,9 @@
 import type { Tracer, TracerOptions, TracerProvider } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import { defaultResource, type Resource } from '@opentelemetry/resources';
-import {
-  AlwaysOnSampler,
-  ParentBasedSampler,
-  type IdGenerator,
-  type Sampler,
-  type SpanLimits,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace';
+import type { IdGenerator, Sampler, SpanLimits, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { BoundedBatchSpanProcessor } from './batch-processor.ts';
+import { ConstantSampler, ParentOrRootSampler } from './lean-samplers.ts';
 import { LeanTracer } from './lean-tracer.ts';
 import { PooledRandomIdGenerator } from './random-ids.ts';
 import type { SpanScope } from './recording-span.ts';
@@ -45,7 +39,7 @@ export class LeanTracerProvider implements TracerProvider {
 
   constructor(options: LeanTracerProviderOptions = {}) {
     this.#resource = options.resource ?? defaultResource();
-    this.#sampler = options.sampler ?? new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    this.#sampler = options.sampler ?? new ParentOrRootSampler(new ConstantSampler(true));
     this.#ids = options.idGenerator ?? new PooledRandomIdGenerator();
     this.#limits = options.spanLimits ? completeSpanLimits(options.spanLimits) : resolveSpanLimits();
     this.#processors = [...(options.spanProcessors ?? [])];

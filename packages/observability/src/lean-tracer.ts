@@ -1,7 +1,6 @@
 import {
   context as contextApi,
   INVALID_SPAN_CONTEXT,
-  isSpanContextValid,
   SamplingDecision,
   SpanKind,
   TraceFlags,
@@ -18,6 +17,7 @@ import { isTracingSuppressed } from '@opentelemetry/core';
 import type { IdGenerator, Sampler } from '@opentelemetry/sdk-trace';
 import { copyValidAttributes, limitedCopy, limitInPlace } from './attribute-limits.ts';
 import { cleanLink, RecordingSpan, type SpanScope } from './recording-span.ts';
+import { isValidSpanContext } from './span-context-validity.ts';
 
 // Immutable and without state: one suffices for every span started under suppressed tracing.
 const SUPPRESSED_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
@@ -51,7 +51,7 @@ export class LeanTracer implements Tracer {
     let traceId: string;
     let traceState: SpanContext['traceState'];
     let validParent: SpanContext | undefined;
-    if (parentSpanContext === undefined || !isSpanContextValid(parentSpanContext)) {
+    if (parentSpanContext === undefined || !isValidSpanContext(parentSpanContext)) {
       traceId = this.#ids.generateTraceId();
     } else {
       traceId = parentSpanContext.traceId;

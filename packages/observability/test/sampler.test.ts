@@ -1,6 +1,15 @@
 import { context, ROOT_CONTEXT, SpanKind, TraceFlags, trace } from '@opentelemetry/api';
-import { SamplingDecision } from '@opentelemetry/sdk-trace';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  ParentBasedSampler,
+  SamplingDecision,
+  TraceIdRatioBasedSampler,
+  type Sampler,
+} from '@opentelemetry/sdk-trace';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ConstantSampler, ParentOrRootSampler, TraceIdRatioSampler } from '../src/lean-samplers.ts';
 import { createSampler } from '../src/sampler.ts';
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
@@ -55,5 +64,46 @@ describe('samplers from OTEL_TRACES_SAMPLER', () => {
     const pb = createSampler({ name: 'parentbased_always_off', ratio: 1 });
     expect(decide(pb, ROOT_CONTEXT)).toBe(SamplingDecision.NOT_RECORD);
     expect(decide(pb, parent(true))).toBe(SamplingDecision.RECORD_AND_SAMPLED);
+  });
+});
+
+describe('the lean built-in samplers decide as the SDK samplers they replace', () => {
+  const hex = (length: number) =>
+    fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEFxz'), minLength: length, maxLength: length });
+  const parentContext = fc.oneof(
+    fc.constant(ROOT_CONTEXT),
+    fc
+      .record({
+        traceId: fc.oneof(hex(32), fc.constant('0'.repeat(32)), hex(31)),
+        spanId: fc.oneof(hex(16), fc.constant('0'.repeat(16))),
+        traceFlags: fc.integer({ min: 0, max: 255 }),
+        isRemote: fc.boolean(),
+      })
+      .map((ctx) => trace.setSpanContext(ROOT_CONTEXT, ctx)),
+  );
+  const pairs = (ratio: number): [Sampler, Sampler][] => [
+    [new ConstantSampler(true), new AlwaysOnSampler()],
+    [new ConstantSampler(false), new AlwaysOffSampler()],
+    [new TraceIdRatioSampler(ratio), new TraceIdRatioBasedSampler(ratio)],
+    [new ParentOrRootSampler(new ConstantSampler(true)), new ParentBasedSampler({ root: new AlwaysOnSampler() })],
+    [new ParentOrRootSampler(new ConstantSampler(false)), new ParentBasedSampler({ root: new AlwaysOffSampler() })],
+    [
+      new ParentOrRootSampler(new TraceIdRatioSampler(ratio)),
+      new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) }),
+    ],
+  ];
+
+  it('same decision, no attributes or trace state, and the same name, for any parent, trace id and ratio', () => {
+    const ratio = fc.oneof(fc.double({ min: -1, max: 2, noNaN: false }), fc.constantFrom(0, 1, 0.5, Number.NaN));
+    fc.assert(
+      fc.property(ratio, parentContext, fc.oneof(hex(32), hex(30)), (r, ctx, traceId) => {
+        for (const [lean, sdk] of pairs(r)) {
+          const expected = sdk.shouldSample(ctx, traceId, 'span', SpanKind.SERVER, {}, []);
+          expect(lean.shouldSample(ctx, traceId, 'span', SpanKind.SERVER, {}, [])).toStrictEqual(expected);
+          expect(lean.toString()).toBe(sdk.toString());
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });
