@@ -2,32 +2,20 @@
 // without per-request attribute hashing, under a user's own provider through its API histogram (so
 // the user's views apply), and past httpkit's cache of attribute sets still one series per set.
 import { metrics } from '@opentelemetry/api';
-import {
-  AggregationTemporality,
-  MeterProvider,
-  MetricReader,
-  type HistogramMetricData,
-} from '@opentelemetry/sdk-metrics';
+import { MeterProvider, type HistogramMetricData } from '@opentelemetry/sdk-metrics';
 import { createLogger } from '@service-runtime/observability';
 import { setupTestTelemetry } from '@service-runtime/observability/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { PullMetricReader } from '../../../test/helpers/pull-metric-reader.ts';
 import { createApp, listen } from '../src/index.ts';
 import { MAX_CACHED_SETS, recordDuration } from '../src/request-metrics.ts';
 import { DURATION_BUCKETS_SECONDS } from '../src/semconv.ts';
-
-class PullReader extends MetricReader {
-  constructor() {
-    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
-  }
-  protected override async onForceFlush(): Promise<void> {}
-  protected override async onShutdown(): Promise<void> {}
-}
 
 afterEach(() => metrics.disable());
 
 describe('http.server.request.duration under a meter provider the user built', () => {
   it('records through the user provider, whose views apply, with the same attributes and buckets', async () => {
-    const reader = new PullReader();
+    const reader = new PullMetricReader();
     const provider = new MeterProvider({
       readers: [reader],
       views: [{ instrumentName: 'http.server.request.duration', name: 'user.http.duration' }],

@@ -13,20 +13,12 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { PullMetricReader } from '../../../test/helpers/pull-metric-reader.ts';
 import { BoundInstrumentRegistry } from '../src/bound-instrument-registry.ts';
 import { CARDINALITY_LIMIT } from '../src/bound-instrument-storage.ts';
 import { createBoundCounter, createBoundHistogram } from '../src/index.ts';
 import { mergeSameScopes, ScopeMergingExporter } from '../src/scope-merging-exporter.ts';
 import { setupTestTelemetry } from '../src/testing.ts';
-
-/** A pull reader with a chosen temporality, as a PeriodicExportingMetricReader's exporter selects one. */
-class TestReader extends MetricReader {
-  constructor(temporality: AggregationTemporality, metricProducers?: MetricProducer[]) {
-    super({ aggregationTemporalitySelector: () => temporality, ...(metricProducers ? { metricProducers } : {}) });
-  }
-  protected override async onForceFlush(): Promise<void> {}
-  protected override async onShutdown(): Promise<void> {}
-}
 
 const resource = resourceFromAttributes({ 'service.name': 'bound-test' });
 const SCOPE = { name: '@service-runtime/bound-test', version: '1.2.3' };
@@ -115,7 +107,7 @@ describe('bound instruments report what the SDK reports', () => {
     it(`gives the same ResourceMetrics and OTLP bytes as the SDK's instruments (${label})`, async () => {
       await fc.assert(
         fc.asyncProperty(fc.array(op, { maxLength: 60 }), async (ops) => {
-          const { sdkReader, boundReader, record, shutdown } = pair((p) => new TestReader(temporality, p));
+          const { sdkReader, boundReader, record, shutdown } = pair((p) => new PullMetricReader(temporality, p));
           const compare = async () => {
             const expected = (await sdkReader.collect()).resourceMetrics;
             const actual = (await boundReader.collect()).resourceMetrics;
@@ -162,14 +154,14 @@ describe('bound instruments report what the SDK reports', () => {
 
   it('gives each reader of one provider its own temporality, as the SDK does', async () => {
     const sdkReaders = [
-      new TestReader(AggregationTemporality.DELTA),
-      new TestReader(AggregationTemporality.CUMULATIVE),
+      new PullMetricReader(AggregationTemporality.DELTA),
+      new PullMetricReader(AggregationTemporality.CUMULATIVE),
     ];
     const sdk = new MeterProvider({ resource, readers: sdkReaders });
     const registry = new BoundInstrumentRegistry();
     const boundReaders = [
-      registry.reader((p) => new TestReader(AggregationTemporality.DELTA, p)),
-      registry.reader((p) => new TestReader(AggregationTemporality.CUMULATIVE, p)),
+      registry.reader((p) => new PullMetricReader(AggregationTemporality.DELTA, p)),
+      registry.reader((p) => new PullMetricReader(AggregationTemporality.CUMULATIVE, p)),
     ];
     const bound = registry.install(new MeterProvider({ resource, readers: boundReaders }));
     metrics.setGlobalMeterProvider(bound);
@@ -205,7 +197,9 @@ describe('values the SDK refuses', () => {
       { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
     );
     try {
-      const { sdkReader, boundReader, record, shutdown } = pair((p) => new TestReader(AggregationTemporality.DELTA, p));
+      const { sdkReader, boundReader, record, shutdown } = pair(
+        (p) => new PullMetricReader(AggregationTemporality.DELTA, p),
+      );
       const refused = [-1, -Infinity, '5', '-5', undefined].map((v) => v as unknown as number);
       const sdkWarnings: string[] = [];
       const api = new MeterProvider({ resource }).getMeter(SCOPE.name);
@@ -235,7 +229,7 @@ describe('values the SDK refuses', () => {
 
 describe('bound instruments under a provider observability did not build', () => {
   it('record through the global provider API instruments, which the user views and readers see', async () => {
-    const reader = new TestReader(AggregationTemporality.CUMULATIVE);
+    const reader = new PullMetricReader(AggregationTemporality.CUMULATIVE);
     const foreign = new MeterProvider({
       resource,
       readers: [reader],
@@ -283,7 +277,7 @@ describe('bound instruments under a provider observability did not build', () =>
 
     // a user's own provider replaces observability's: records go there, observability's sees none
     metrics.disable();
-    const reader = new TestReader(AggregationTemporality.CUMULATIVE);
+    const reader = new PullMetricReader(AggregationTemporality.CUMULATIVE);
     const foreign = new MeterProvider({ resource, readers: [reader] });
     metrics.setGlobalMeterProvider(foreign);
     handle.record(0.5);
@@ -351,10 +345,10 @@ describe('scopes in one export', () => {
   });
 
   it('merges the bound instruments into the scope of the SDK instruments, as one SDK scope would be', async () => {
-    const sdkReader = new TestReader(AggregationTemporality.CUMULATIVE);
+    const sdkReader = new PullMetricReader(AggregationTemporality.CUMULATIVE);
     const sdk = new MeterProvider({ resource, readers: [sdkReader] });
     const registry = new BoundInstrumentRegistry();
-    const boundReader = registry.reader((p) => new TestReader(AggregationTemporality.CUMULATIVE, p));
+    const boundReader = registry.reader((p) => new PullMetricReader(AggregationTemporality.CUMULATIVE, p));
     const bound = registry.install(new MeterProvider({ resource, readers: [boundReader] }));
     metrics.setGlobalMeterProvider(bound);
     sdk.getMeter(SCOPE.name, SCOPE.version).createCounter('test.first').add(1);
