@@ -1,6 +1,7 @@
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import { checkReceivedEvent } from './envelope.ts';
 import { InvalidMessageError } from './errors.ts';
+import type { HeaderReader } from './received-headers.ts';
 import { CLOUDEVENTS_MEDIA_PREFIX, HEADER_CONTENT_TYPE } from './semconv.ts';
 import { textOf } from './structured-mode.ts';
 import { readHeader } from './trace-headers.ts';
@@ -57,7 +58,7 @@ function forEachBinaryHeader(event: CloudEvent, write: (name: string, value: str
  * (any case) means structured; otherwise a `ce-specversion` header means binary. A message with
  * neither is read as structured, as it was before NATS had headers.
  */
-export function isBinaryMode(headers: MsgHdrs | undefined): boolean {
+export function isBinaryMode(headers: HeaderReader | undefined): boolean {
   if (headers === undefined) return false;
   const contentType = readHeader(headers, HEADER_CONTENT_TYPE);
   if (contentType !== undefined && isCloudEventsMedia(contentType)) return false;
@@ -69,7 +70,7 @@ export function isBinaryMode(headers: MsgHdrs | undefined): boolean {
  * not one. Without `ce-datacontenttype` a plain `Content-Type` is taken as the data's type (older
  * writers); without either the data stays bytes, exactly as sent.
  */
-export function decodeBinary(headers: MsgHdrs, body: Uint8Array): CloudEvent {
+export function decodeBinary(headers: HeaderReader, body: Uint8Array): CloudEvent {
   const event: Record<string, unknown> = {};
   let contentType: string | undefined;
   for (const key of headers.keys()) {

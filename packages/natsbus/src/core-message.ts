@@ -1,6 +1,7 @@
 import type { Msg, MsgHdrs } from '@nats-io/transport-node';
 import type { RawMessage } from './internal-types.ts';
 import { readOwnHopBlock } from './hop-block.ts';
+import { ReceivedHeaders, type HeaderReader } from './received-headers.ts';
 import { CLOUDEVENTS_JSON } from './semconv.ts';
 
 /** The parts of nats.js's MsgImpl read here; absent (a future nats.js) means "decode as usual". */
@@ -45,6 +46,18 @@ export class CoreMessage implements RawMessage {
   get headers(): MsgHdrs | undefined {
     return this.#msg.headers;
   }
+
+  /** The headers for natsbus's own reads: the raw block read once, else nats.js's decode. */
+  readHeaders(): HeaderReader | undefined {
+    const internals = this.#msg as unknown as MsgInternals;
+    const length = internals._msg?.hdr;
+    const raw = internals._rdata;
+    const read =
+      length !== undefined && length > 0 && raw !== undefined && raw.length >= length
+        ? ReceivedHeaders.read(raw, length)
+        : undefined;
+    return read ?? this.#msg.headers;
+  }
 }
 
 interface ScannedBlock {
@@ -66,8 +79,7 @@ function scanHeaderBlock(msg: MsgInternals): ScannedBlock | undefined {
   const own = readOwnHopBlock(raw, length);
   if (own !== undefined) return { traceparent: own, tracestate: undefined };
   const text = Buffer.from(raw.buffer, raw.byteOffset, length).toString('latin1');
-  // Anything but plain ASCII (read here as latin1, as UTF-8 by nats.js) is left to its decode.
-  if (!text.startsWith(START) || !text.endsWith('\r\n\r\n') || NOT_PLAIN_ASCII.test(text)) return undefined;
+  if (!text.startsWith(START) || !text.endsWith('\r\n\r\n')) return undefined;
   let contentType = false;
   let traceparent: string | undefined;
   let tracestate: string | undefined;
@@ -91,6 +103,8 @@ function scanHeaderBlock(msg: MsgInternals): ScannedBlock | undefined {
     if (name === 'traceparent') traceparent = value;
     else tracestate = value;
   }
-  if (!contentType) return undefined;
+  // Anything but plain ASCII (read here as latin1, as UTF-8 by nats.js) is left to its decode;
+  // tested last, so a block with other headers (binary mode) is refused at its first such line.
+  if (!contentType || NOT_PLAIN_ASCII.test(text)) return undefined;
   return { traceparent: traceparent || undefined, tracestate: tracestate || undefined };
 }

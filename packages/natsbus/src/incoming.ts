@@ -21,7 +21,7 @@ export function decodeIncoming(
   validate: Validator | undefined,
 ): DecodedMessage {
   const plain = message.structuredOnly === true;
-  const headers = plain ? undefined : message.headers;
+  const headers = plain ? undefined : message.readHeaders === undefined ? message.headers : message.readHeaders();
   const data = message.data;
   let event = isBinaryMode(headers) ? decodeBinary(headers!, data) : decodeStructured(data);
   let hop: SpanContext | undefined;

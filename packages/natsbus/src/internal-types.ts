@@ -1,5 +1,6 @@
 import type { SpanContext } from '@opentelemetry/api';
 import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
+import type { HeaderReader } from './received-headers.ts';
 import type { TraceContextIssue } from './trace-context.ts';
 import type { BusSubscription, CloudEvent, JetStreamDelivery, SubscriptionStatus } from './types.ts';
 
@@ -21,6 +22,8 @@ export interface RawMessage {
   hopTraceparent?: string | undefined;
   /** With `structuredOnly`: the hop `tracestate` header, if any. */
   hopTracestate?: string | undefined;
+  /** The headers for natsbus's own reads (a lighter reading of the same block); `headers` when absent. */
+  readHeaders?(): HeaderReader | undefined;
 }
 
 /** A decoded, checked message with its trace contexts. */

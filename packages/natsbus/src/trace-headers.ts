@@ -1,5 +1,5 @@
 import type { SpanContext } from '@opentelemetry/api';
-import type { MsgHdrs } from '@nats-io/transport-node';
+import type { HeaderReader } from './received-headers.ts';
 
 /** `traceparent` of a span context (always W3C, whatever propagator is configured). */
 export function formatTraceparent(sc: SpanContext): string {
@@ -10,7 +10,7 @@ export function formatTraceparent(sc: SpanContext): string {
  * A header value looked up case-insensitively; "" (what nats.js returns for a missing key) and
  * blank values read as undefined.
  */
-export function readHeader(headers: MsgHdrs | undefined, name: string): string | undefined {
+export function readHeader(headers: HeaderReader | undefined, name: string): string | undefined {
   if (headers === undefined) return undefined;
   let value = headers.get(name);
   if (value === '') {
@@ -21,7 +21,7 @@ export function readHeader(headers: MsgHdrs | undefined, name: string): string |
 }
 
 /** The first header name that is `name` (lower case) in another spelling. */
-function spellingOf(headers: MsgHdrs, name: string): string | undefined {
+function spellingOf(headers: HeaderReader, name: string): string | undefined {
   for (const key of headers.keys()) if (key.length === name.length && key.toLowerCase() === name) return key;
   return undefined;
 }
@@ -36,7 +36,10 @@ export function sameSpan(a: SpanContext, b: SpanContext): boolean {
  * first, as {@link readHeader}) joined with commas. Several `tracestate` fields are one list;
  * several `traceparent` fields join into a value that is not a traceparent, so a new trace starts.
  */
-export function readTraceHeader(headers: MsgHdrs | undefined, name: 'traceparent' | 'tracestate'): string | undefined {
+export function readTraceHeader(
+  headers: HeaderReader | undefined,
+  name: 'traceparent' | 'tracestate',
+): string | undefined {
   if (headers === undefined) return undefined;
   let values = headers.values(name);
   if (values.length === 0) {
