@@ -9,6 +9,7 @@ import {
 } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { TraceState } from '@opentelemetry/core';
+import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
@@ -177,7 +178,15 @@ function run(factory: ProviderFactory, scenario: Scenario, sampler: Sampler | un
       context: contextView(span.spanContext()),
     }));
     const finished = exporter.getFinishedSpans();
-    return { started, calls: log.calls, spans: finished.map(view), otlp: Buffer.from(encodeTraceRequest(finished)) };
+    return {
+      started,
+      calls: log.calls,
+      spans: finished.map(view),
+      otlp: Buffer.from(encodeTraceRequest(finished)),
+      // What the SDK's own OTLP exporters send (gRPC and http/protobuf, http/json) for the same spans.
+      sdkProtobuf: Buffer.from(ProtobufTraceSerializer.serializeRequest(finished) ?? []),
+      sdkJson: Buffer.from(JsonTraceSerializer.serializeRequest(finished) ?? []),
+    };
   } finally {
     vi.useRealTimers();
   }
@@ -202,18 +211,22 @@ describe('the lean tracer records what the SDK records', () => {
           expect(actual.spans).toStrictEqual(expected.spans);
           expect(actual.calls).toStrictEqual(expected.calls);
           expect(actual.otlp.equals(expected.otlp)).toBe(true);
+          expect(actual.sdkProtobuf.equals(expected.sdkProtobuf)).toBe(true);
+          expect(actual.sdkJson.toString()).toBe(expected.sdkJson.toString());
+          expect(actual.sdkProtobuf.equals(actual.otlp)).toBe(true);
         });
       }
     }
   }
 
   it('the scenarios record something worth comparing', () => {
-    const { spans } = run(
+    const { spans, sdkJson } = run(
       lean,
       SCENARIOS['attributes of every type, at start and set later']!,
       undefined,
       LIMITS.tight!,
     );
+    expect(JSON.parse(sdkJson.toString()).resourceSpans[0].scopeSpans[0].spans).toHaveLength(1);
     expect(spans[0]?.droppedAttributesCount).toBeGreaterThan(0);
     expect(spans[0]?.attributes.str).toBe('a str');
   });
