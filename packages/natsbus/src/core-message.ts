@@ -1,7 +1,7 @@
 import type { Msg, MsgHdrs } from '@nats-io/transport-node';
 import type { RawMessage } from './internal-types.ts';
 import { readOwnHopBlock } from './hop-block.ts';
-import { ReceivedHeaders, type HeaderReader } from './received-headers.ts';
+import { readHeadersOf, type HeaderReader } from './received-headers.ts';
 import { CLOUDEVENTS_JSON } from './semconv.ts';
 
 /** The parts of nats.js's MsgImpl read here; absent (a future nats.js) means "decode as usual". */
@@ -49,14 +49,7 @@ export class CoreMessage implements RawMessage {
 
   /** The headers for natsbus's own reads: the raw block read once, else nats.js's decode. */
   readHeaders(): HeaderReader | undefined {
-    const internals = this.#msg as unknown as MsgInternals;
-    const length = internals._msg?.hdr;
-    const raw = internals._rdata;
-    const read =
-      length !== undefined && length > 0 && raw !== undefined && raw.length >= length
-        ? ReceivedHeaders.read(raw, length)
-        : undefined;
-    return read ?? this.#msg.headers;
+    return readHeadersOf(this.#msg);
   }
 }
 

@@ -1,10 +1,11 @@
 import type { SpanContext } from '@opentelemetry/api';
 import type { JsMsg } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { busLogger } from './handler-context.ts';
 import { countRejected } from './bus-metrics.ts';
 import { publishDeadLetter, type DeadLetterTarget } from './dead-letter.ts';
 import type { RawMessage } from './internal-types.ts';
+import { readHeadersOf } from './received-headers.ts';
 import type { Outcome } from './message-processor.ts';
 import type { JetStreamDelivery } from './types.ts';
 
@@ -37,7 +38,17 @@ export function keepWorking(ackWaitMs: number, held: () => Iterable<JsMsg>): Nod
 /** natsbus's view of a JetStream message. */
 export function rawFromJs(msg: JsMsg, stream: string): RawMessage {
   const delivery: JetStreamDelivery = { stream, streamSequence: msg.seq, deliveryCount: msg.info.deliveryCount };
-  return { subject: msg.subject, headers: msg.headers, data: msg.data, delivery };
+  // the underlying core message (nats.js's JsMsgImpl keeps it), for reading its header block once
+  const inner = (msg as unknown as { msg?: Msg }).msg;
+  return {
+    subject: msg.subject,
+    get headers() {
+      return msg.headers;
+    },
+    data: msg.data,
+    delivery,
+    readHeaders: () => (inner === undefined ? msg.headers : readHeadersOf(inner)),
+  };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { MsgHdrs } from '@nats-io/transport-node';
+import type { Msg, MsgHdrs } from '@nats-io/transport-node';
 
 /** What natsbus reads from a received message's headers: exact-name lookups, as nats.js answers them. */
 export type HeaderReader = Pick<MsgHdrs, 'get' | 'values' | 'keys'>;
@@ -12,6 +12,7 @@ const decoder = new TextDecoder();
  */
 export class ReceivedHeaders implements HeaderReader {
   readonly #values: Map<string, string[]>;
+  #keys: string[] | undefined;
 
   private constructor(values: Map<string, string[]>) {
     this.#values = values;
@@ -23,14 +24,17 @@ export class ReceivedHeaders implements HeaderReader {
    * outside printable ASCII, a CR or LF inside a value), so the caller's nats.js decode fails the same way.
    */
   static read(raw: Uint8Array, length: number): ReceivedHeaders | undefined {
-    const lines = decoder.decode(raw.subarray(0, length)).split('\r\n');
+    const text = decoder.decode(raw.subarray(0, length));
     const values = new Map<string, string[]>();
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      const colon = line.indexOf(':');
-      if (colon === -1) continue;
-      const name = line.slice(0, colon);
-      const value = line.slice(colon + 1).trim();
+    // the lines after the first, split at CRLF as nats.js splits them
+    for (let at = text.indexOf('\r\n'); at !== -1;) {
+      const start = at + 2;
+      at = text.indexOf('\r\n', start);
+      const end = at === -1 ? text.length : at;
+      const colon = text.indexOf(':', start);
+      if (colon === -1 || colon >= end) continue;
+      const name = text.slice(start, colon);
+      const value = text.slice(colon + 1, end).trim();
       if (!isHeaderName(name) || value.includes('\r') || value.includes('\n')) return undefined;
       const list = values.get(name);
       if (list === undefined) values.set(name, [value]);
@@ -43,12 +47,14 @@ export class ReceivedHeaders implements HeaderReader {
     return this.#values.get(name)?.[0] ?? '';
   }
 
+  /** The values of `name` (natsbus only reads them: not a copy). */
   values(name: string): string[] {
-    return [...(this.#values.get(name) ?? [])];
+    return this.#values.get(name) ?? [];
   }
 
+  /** The names in order (natsbus only reads them: one array, built on first use). */
   keys(): string[] {
-    return [...this.#values.keys()];
+    return (this.#keys ??= [...this.#values.keys()]);
   }
 }
 
@@ -59,4 +65,22 @@ function isHeaderName(name: string): boolean {
     if (c < 33 || c > 126) return false;
   }
   return true;
+}
+
+/** The parts of nats.js's MsgImpl read here; absent (a future nats.js) means "decode as usual". */
+interface MsgInternals {
+  _msg?: { hdr?: number };
+  _rdata?: Uint8Array;
+}
+
+/** The headers of a received nats.js message for natsbus's own reads: its raw block read once, else nats.js's decode. */
+export function readHeadersOf(msg: Msg): HeaderReader | undefined {
+  const internals = msg as unknown as MsgInternals;
+  const length = internals._msg?.hdr;
+  const raw = internals._rdata;
+  const read =
+    length !== undefined && length > 0 && raw !== undefined && raw.length >= length
+      ? ReceivedHeaders.read(raw, length)
+      : undefined;
+  return read ?? msg.headers;
 }
