@@ -4,8 +4,8 @@
 // this measures, for a structured-mode message:
 //   bytes    the header block on the wire;
 //   publish  building and encoding the header block: natsbus's own structuredModeHeaders (core
-//            publishes write the block as a string; JetStream builds nats.js headers, to which it
-//            adds Nats-Msg-Id), and one spelling with nats.js headers, the alternative weighed;
+//            and JetStream publishes write the block as a string; a publish with caller headers
+//            builds nats.js headers), and one spelling with nats.js headers, the alternative weighed;
 //   receive  natsbus consuming raw messages carrying that block (nats.js parse + natsbus decode,
 //            trace context read; tracing API without an SDK, so span work does not blur the delta),
 //            process CPU per message, best of BENCH_HOP_ROUNDS (default 3).
@@ -46,7 +46,7 @@ const variants: Variant[] = [
     },
   },
   {
-    label: 'both spellings, nats.js headers (JetStream path)',
+    label: 'both spellings, nats.js headers (publish with caller headers)',
     build: () => (structuredModeHeaders(TRACEPARENT, undefined, undefined, undefined) as Encodable).encode(),
   },
   {

@@ -1,4 +1,4 @@
-import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
+import type { MsgHdrs } from '@nats-io/transport-node';
 import { checkReceivedEvent } from './envelope.ts';
 import { InvalidMessageError } from './errors.ts';
 import type { HeaderReader } from './received-headers.ts';
@@ -16,15 +16,15 @@ const JSON_MEDIA_TYPE = 'application/json';
 /**
  * Binary mode (CloudEvents NATS protocol binding 1.0.3 §3.1): every attribute, `datacontenttype`
  * and extensions included, in its own `ce-` header, percent-encoded; the data as the body. Data
- * that is not bytes is sent as JSON and says so in `ce-datacontenttype` when the event did not.
+ * that is not bytes is sent as JSON ({@link binaryBody}) and says so in `ce-datacontenttype` when
+ * the event did not. Sets them on `into` one by one.
  */
-export function encodeBinary(event: CloudEvent, into: MsgHdrs = natsHeaders()): { headers: MsgHdrs; body: Uint8Array } {
+export function setBinaryHeaders(event: CloudEvent, into: MsgHdrs): void {
   forEachBinaryHeader(event, (name, value) => into.set(name, value));
-  return { headers: into, body: binaryBody(event) };
 }
 
 /**
- * The `ce-` header lines of {@link encodeBinary} (`name: value\r\n` each, in the same order) as
+ * The `ce-` header lines of {@link setBinaryHeaders} (`name: value\r\n` each, in the same order) as
  * nats.js would encode them: the names are `ce-` + CloudEvents attribute names and the values
  * percent-encoded, so nothing in them is trimmed, refused or merged by nats.js.
  */

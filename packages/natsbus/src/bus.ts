@@ -146,8 +146,9 @@ export async function createBus(options: BusOptions): Promise<Bus> {
           span,
           externals.matches(subject),
           mode,
-          jetstreamPublish ? undefined : shared,
+          shared,
           publishOptions.headers,
+          jetstreamPublish ? event.id : undefined,
         );
         if (span.isRecording()) span.setAttribute('messaging.message.body.size', out.body.length);
         checkPayloadSize(nc, out.body, out.headers, !jetstreamPublish);
@@ -158,7 +159,6 @@ export async function createBus(options: BusOptions): Promise<Bus> {
             out.body,
             {
               headers: out.headers,
-              msgID: event.id,
               timeoutMs: publishOptions.timeoutMs ?? 5000,
               retryForMs: publishOptions.retryForMs ?? 0,
             },

@@ -27,7 +27,7 @@ export function isTransientPublishError(error: unknown): boolean {
 }
 
 /**
- * Publishes to JetStream with the event id as `Nats-Msg-Id` and, when `retryForMs` > 0, retries a
+ * Publishes to JetStream (the headers carry the event id as `Nats-Msg-Id`) and, when `retryForMs` > 0, retries a
  * transient failure with a growing pause until the PubAck arrives or `retryForMs` has passed. A
  * retry of a publish the server did store is answered as a duplicate by the stream's duplicate
  * window, so a retried event is stored once. `onRetry` sees each failed attempt before the pause.
@@ -36,7 +36,7 @@ export async function publishJetStream(
   js: JetStreamClient,
   subject: string,
   body: Uint8Array,
-  options: { headers: MsgHdrs | undefined; msgID: string; timeoutMs: number; retryForMs: number },
+  options: { headers: MsgHdrs | undefined; timeoutMs: number; retryForMs: number },
   onRetry?: (error: unknown, attempt: number) => void,
 ): Promise<PubAck> {
   const deadline = performance.now() + options.retryForMs;
@@ -45,7 +45,6 @@ export async function publishJetStream(
     try {
       return await js.publish(subject, body, {
         ...(options.headers !== undefined ? { headers: options.headers } : {}),
-        msgID: options.msgID,
         timeout: options.timeoutMs,
       });
     } catch (error) {

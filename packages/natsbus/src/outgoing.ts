@@ -1,11 +1,12 @@
 import { INVALID_TRACEID, type Span } from '@opentelemetry/api';
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
-import { binaryBody, binaryHeaderLines, encodeBinary } from './binary-mode.ts';
+import { binaryBody, binaryHeaderLines, setBinaryHeaders } from './binary-mode.ts';
 import { withoutTraceContext } from './envelope.ts';
 import type { ExtraHeaders } from './event-checks.ts';
 import {
   CLOUDEVENTS_JSON,
   HEADER_CONTENT_TYPE,
+  HEADER_NATS_MSG_ID,
   HEADER_TRACEPARENT,
   HEADER_TRACEPARENT_CANONICAL,
   HEADER_TRACESTATE,
@@ -29,9 +30,9 @@ export interface OutgoingMessage {
  * the `traceparent`/`tracestate` extension unless the event already has one, which is never
  * rewritten. The hop context (the producer span) goes into NATS headers on every publish, the
  * first hop included, so consumers that read only headers join the trace. External subjects get
- * no trace context at all. `shared` headers may be reused across core publishes that carry
- * nothing else; JetStream needs fresh ones (it adds `Nats-Msg-Id`). `extra` are the caller's own
- * headers, already checked.
+ * no trace context at all. With `shared` (a publish: nats.js only encodes the headers) the block is
+ * written directly, unless `extra` (the caller's own headers, already checked) are given. `msgId`
+ * (JetStream) goes last into `Nats-Msg-Id`, where nats.js would put it.
  */
 export function encodeOutgoing(
   input: CloudEvent,
@@ -40,6 +41,7 @@ export function encodeOutgoing(
   mode: ContentMode,
   sharedHeaders: MsgHdrs | undefined,
   extra?: ExtraHeaders,
+  msgId?: string,
 ): OutgoingMessage {
   let event = input;
   let hop: string | undefined;
@@ -57,36 +59,41 @@ export function encodeOutgoing(
       }
     }
   }
-  if (mode === 'structured') {
-    return {
-      event,
-      headers: structuredModeHeaders(hop, hopState, extra, sharedHeaders),
-      body: encodeStructured(event),
-    };
+  const body = mode === 'structured' ? encodeStructured(event) : binaryBody(event);
+  const build = () => builtHeaders(event, mode, hop, hopState, extra, msgId);
+  if (extra !== undefined || sharedHeaders === undefined) return { event, headers: build(), body };
+  if (mode === 'structured' && msgId === undefined) {
+    // a core publish: the shared block, or the hop block written from a template
+    const headers = hop === undefined ? sharedHeaders : new PrebuiltHeaders(encodeHopBlock(hop, hopState), build);
+    return { event, headers, body };
   }
-  if (extra === undefined && sharedHeaders !== undefined) {
-    // a core publish: nats.js only encodes these, so the block is written as one string
-    const lines = binaryHeaderLines(event) + (hop === undefined ? '' : hopLines(hop, hopState));
-    const build = () => binaryModeHeaders(event, hop, hopState, undefined);
-    return {
-      event,
-      headers: new PrebuiltHeaders(Buffer.from(`${BLOCK_START}${lines}\r\n`), build),
-      body: binaryBody(event),
-    };
-  }
-  return { event, headers: binaryModeHeaders(event, hop, hopState, extra), body: binaryBody(event) };
+  // nats.js only encodes these, so the block is written as one string (values as nats.js trims them)
+  const attributes =
+    mode === 'structured' ? `${HEADER_CONTENT_TYPE}: ${CLOUDEVENTS_JSON}\r\n` : binaryHeaderLines(event);
+  const hopText = hop === undefined ? '' : hopLines(hop, hopState);
+  const id = msgId === undefined ? '' : `${HEADER_NATS_MSG_ID}: ${msgId.trim()}\r\n`;
+  const block = Buffer.from(`${BLOCK_START}${attributes}${hopText}${id}\r\n`);
+  return { event, headers: new PrebuiltHeaders(block, build), body };
 }
 
-/** The NATS headers of a binary-mode message: the `ce-` attributes, the hop context, the caller's own. */
-function binaryModeHeaders(
+/** The headers of {@link encodeOutgoing} built as nats.js headers, one `set` at a time. */
+function builtHeaders(
   event: CloudEvent,
+  mode: ContentMode,
   hop: string | undefined,
   hopState: string | undefined,
   extra: ExtraHeaders | undefined,
+  msgId: string | undefined,
 ): MsgHdrs {
-  const { headers } = encodeBinary(event);
-  if (hop !== undefined) setHop(headers, hop, hopState);
-  if (extra !== undefined) addExtra(headers, extra);
+  let headers: MsgHdrs;
+  if (mode === 'structured') headers = structuredModeHeaders(hop, hopState, extra, undefined);
+  else {
+    headers = natsHeaders();
+    setBinaryHeaders(event, headers);
+    if (hop !== undefined) setHop(headers, hop, hopState);
+    if (extra !== undefined) addExtra(headers, extra);
+  }
+  if (msgId !== undefined) headers.set(HEADER_NATS_MSG_ID, msgId);
   return headers;
 }
 

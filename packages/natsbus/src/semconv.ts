@@ -84,6 +84,8 @@ export const HEADER_ORIGINAL_SEQUENCE = 'Natsbus-Original-Sequence';
 export const HEADER_DELIVERY_COUNT = 'Natsbus-Delivery-Count';
 /** Dead-letter header: the durable consumer (or core subscription) that gave the message up. */
 export const HEADER_ORIGINAL_CONSUMER = 'Natsbus-Original-Consumer';
+/** JetStream's deduplication header: natsbus sets it to the event id on a JetStream publish. */
+export const HEADER_NATS_MSG_ID = 'Nats-Msg-Id';
 /** Dead-letter header: the original `Nats-Msg-Id` (the copy carries its own). */
 export const HEADER_ORIGINAL_MSG_ID = 'Natsbus-Original-Msg-Id';
 /** On a dead-letter PRODUCER span: the stream already held this copy (an earlier attempt stored it). */
