@@ -60,7 +60,7 @@ export class LeanTracer implements Tracer {
     }
     const kind = options.kind ?? SpanKind.INTERNAL;
     const links: Link[] = [];
-    if (options.links !== undefined) for (const link of options.links) links.push(cleanLink(link, this.#scope));
+    if (options.links != null) for (const link of options.links) links.push(cleanLink(link, this.#scope));
     let attributes: Attributes = {};
     let dropped = options.attributes === undefined ? 0 : copyValidAttributes(attributes, options.attributes);
     const result = this.#sampler.shouldSample(context, traceId, name, kind, attributes, links);

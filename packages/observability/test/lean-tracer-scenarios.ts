@@ -120,6 +120,7 @@ export const SCENARIOS: Record<string, Scenario> = {
       ],
     });
     span.addLink({ context: target, attributes: { later: true } });
+    tracer.startSpan('null links and attributes', { links: null, attributes: null } as never).end();
     span.addLinks([{ context: target }, { context: target, attributes: { x: 'y' } }]);
     span.end();
     return [span];
