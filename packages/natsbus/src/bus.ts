@@ -71,6 +71,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     source: config.source,
     externals,
     contentMode: config.contentMode,
+    shared,
   };
   const track = (sub: TrackedSubscription): BusSubscription => {
     subscriptions.add(sub);

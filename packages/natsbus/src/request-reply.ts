@@ -1,13 +1,15 @@
 import { INVALID_SPAN_CONTEXT, trace } from '@opentelemetry/api';
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import { recordError } from '@service-runtime/observability';
 import { completeEvent } from './envelope.ts';
 import { RequestError } from './errors.ts';
 import type { MessageContext } from './handler-context.ts';
 import { decodeIncoming } from './incoming.ts';
 import type { AfterMessage } from './core-subscriber.ts';
+import type { RawMessage } from './internal-types.ts';
 import { encodeOutgoing } from './outgoing.ts';
 import { startProducerSpan } from './producer-span.ts';
+import { readHeadersOf } from './received-headers.ts';
 import { unpublishableSubject, type SubjectPatterns } from './subject-pattern.ts';
 import type { CloudEvent, ContentMode, EventHandler, EventInput, ReplyHandler } from './types.ts';
 
@@ -20,6 +22,8 @@ export interface RequestDeps {
   source: string;
   externals: SubjectPatterns;
   contentMode: ContentMode;
+  /** The bus's shared structured-mode headers: requests and replies are only encoded by nats.js. */
+  shared: MsgHdrs;
 }
 
 /** Sends a CloudEvent request in a PRODUCER span and returns the reply event. */
@@ -38,9 +42,17 @@ export async function sendRequest(
   const span = startProducerSpan(subject, event, 'request', deps.nc);
   try {
     const external = deps.externals.matches(subject);
-    const out = encodeOutgoing(event, span, external, mode, undefined);
+    const out = encodeOutgoing(event, span, external, mode, deps.shared);
     const reply = await deps.nc.request(subject, out.body, { headers: out.headers, timeout: timeoutMs });
-    const { event: answer } = decodeIncoming({ subject, headers: reply.headers, data: reply.data }, true, undefined);
+    const received: RawMessage = {
+      subject,
+      get headers() {
+        return reply.headers;
+      },
+      data: reply.data,
+      readHeaders: () => readHeadersOf(reply),
+    };
+    const { event: answer } = decodeIncoming(received, true, undefined);
     if (answer.type === REPLY_ERROR_TYPE) {
       const code = (answer.data as { code?: string } | undefined)?.code ?? 'remote_error';
       throw new RequestError(`the replier failed (${code})`, 'remote_error');
@@ -70,7 +82,7 @@ export function replyingHandler(deps: RequestDeps, handler: ReplyHandler): Event
     const replyTo = (ctx as MessageContext).replyTo;
     if (replyTo === undefined || replyTo === '') return;
     const reply = completeEvent(answer, deps.source);
-    const out = encodeOutgoing(reply, ctx.span, true, deps.contentMode, undefined);
+    const out = encodeOutgoing(reply, ctx.span, true, deps.contentMode, deps.shared);
     deps.nc.publish(replyTo, out.body, out.headers === undefined ? undefined : { headers: out.headers });
   };
 }
@@ -80,7 +92,7 @@ export function replyOnFailure(deps: RequestDeps): AfterMessage {
   return (msg, _raw, outcome) => {
     if (outcome.ok || !msg.reply) return;
     const reply = completeEvent({ type: REPLY_ERROR_TYPE, data: { code: outcome.reason } }, deps.source);
-    const out = encodeOutgoing(reply, noSpan, true, deps.contentMode, undefined);
+    const out = encodeOutgoing(reply, noSpan, true, deps.contentMode, deps.shared);
     deps.nc.publish(msg.reply, out.body, out.headers === undefined ? undefined : { headers: out.headers });
   };
 }
