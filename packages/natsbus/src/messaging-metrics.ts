@@ -21,23 +21,44 @@ export interface MessageTally {
   total: number;
   /** The same attributes with `error.type`, by error type (failures are rare). */
   readonly failed: Map<string, MessageTally>;
+  /** The tallies this one counts among (its bound covers the failure sets too). */
+  readonly family: TallyFamily;
   /** The operation or process duration bound to `attributes`, bound at the first record. */
   duration?: BoundHistogramHandle;
 }
 
-/** Tallies per attribute set; bounded (a pathological number of destinations stops adding new ones). */
-const MAX_TALLIES = 2000;
-const sent = new Map<string, MessageTally>();
-const consumed = new Map<string, MessageTally>();
+/** The tallies of one counter and how many attribute sets they hold, failure sets included. */
+export interface TallyFamily {
+  readonly tallies: Map<string, MessageTally>;
+  sets: number;
+  overflow?: MessageTally;
+}
 
-function tally(into: Map<string, MessageTally>, attributes: Attributes): MessageTally {
+/**
+ * Attribute sets a counter observes, the `otel.metric.overflow` set included: within the SDK's
+ * cardinality limit (sdk-metrics 3.1 keeps 1,999 sets per collection and folds the rest into its
+ * overflow set, where an observable counter keeps one of the folded values, not their sum). Past it,
+ * messages of new sets count in our one overflow set, never lost.
+ */
+const MAX_SETS = 1999;
+const OVERFLOW_ATTRIBUTES: Attributes = Object.freeze({ 'otel.metric.overflow': true });
+const sent: TallyFamily = { tallies: new Map(), sets: 0 };
+const consumed: TallyFamily = { tallies: new Map(), sets: 0 };
+
+function tally(family: TallyFamily, attributes: Attributes): MessageTally {
   const key = JSON.stringify(attributes);
-  let found = into.get(key);
+  let found = family.tallies.get(key);
   if (found === undefined) {
-    found = { attributes, total: 0, failed: new Map() };
-    if (into.size < MAX_TALLIES) into.set(key, found);
+    if (family.sets >= MAX_SETS - 1) return overflowOf(family);
+    found = { attributes, total: 0, failed: new Map(), family };
+    family.tallies.set(key, found);
+    family.sets++;
   }
   return found;
+}
+
+function overflowOf(family: TallyFamily): MessageTally {
+  return (family.overflow ??= { attributes: OVERFLOW_ATTRIBUTES, total: 0, failed: new Map(), family });
 }
 
 /** The tally of messages sent with `attributes` (built once per attribute set by the caller). */
@@ -53,17 +74,22 @@ export function consumedTally(attributes: Attributes): MessageTally {
 function failedTally(of: MessageTally, errorType: string): MessageTally {
   let found = of.failed.get(errorType);
   if (found === undefined) {
-    found = { attributes: { ...of.attributes, [ATTR_ERROR_TYPE]: errorType }, total: 0, failed: new Map() };
+    const family = of.family;
+    // the overflow set carries no other attribute, error.type included
+    if (of.attributes === OVERFLOW_ATTRIBUTES || family.sets >= MAX_SETS - 1) return overflowOf(family);
+    found = { attributes: { ...of.attributes, [ATTR_ERROR_TYPE]: errorType }, total: 0, failed: new Map(), family };
     of.failed.set(errorType, found);
+    family.sets++;
   }
   return found;
 }
 
-function observeAll(result: ObservableResult, tallies: Map<string, MessageTally>): void {
-  for (const t of tallies.values()) {
+function observeAll(result: ObservableResult, family: TallyFamily): void {
+  for (const t of family.tallies.values()) {
     if (t.total > 0) result.observe(t.total, t.attributes);
     for (const f of t.failed.values()) result.observe(f.total, f.attributes);
   }
+  if (family.overflow !== undefined) result.observe(family.overflow.total, OVERFLOW_ATTRIBUTES);
 }
 
 const scope = { name: SCOPE, version: SCOPE_VERSION };

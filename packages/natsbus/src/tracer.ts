@@ -109,7 +109,11 @@ export class SpanStart {
         if (server.port !== undefined) attributes[ATTR_SERVER_PORT] = server.port;
       }
       Object.freeze(attributes);
-      tally = this.#tallyOf === undefined ? { attributes, total: 0, failed: new Map() } : this.#tallyOf(attributes);
+      // spans without metrics keep a tally of their own, observed by no counter
+      tally =
+        this.#tallyOf === undefined
+          ? { attributes, total: 0, failed: new Map(), family: { tallies: new Map(), sets: 0 } }
+          : this.#tallyOf(attributes);
       if (this.#tallies.size >= 100) this.#tallies.clear();
       this.#tallies.set(key, tally);
     }
