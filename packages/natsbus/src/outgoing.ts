@@ -31,7 +31,7 @@ export interface OutgoingMessage {
  * rewritten. The hop context (the producer span) goes into NATS headers on every publish, the
  * first hop included, so consumers that read only headers join the trace. External subjects get
  * no trace context at all. With `shared` (a publish: nats.js only encodes the headers) the block is
- * written directly, unless `extra` (the caller's own headers, already checked) are given. `msgId`
+ * written directly, `extra` (the caller's own headers, already checked) included. `msgId`
  * (JetStream) goes last into `Nats-Msg-Id`, where nats.js would put it.
  */
 export function encodeOutgoing(
@@ -61,8 +61,8 @@ export function encodeOutgoing(
   }
   const body = mode === 'structured' ? encodeStructured(event) : binaryBody(event);
   const build = () => builtHeaders(event, mode, hop, hopState, extra, msgId);
-  if (extra !== undefined || sharedHeaders === undefined) return { event, headers: build(), body };
-  if (mode === 'structured' && msgId === undefined) {
+  if (sharedHeaders === undefined) return { event, headers: build(), body };
+  if (mode === 'structured' && msgId === undefined && extra === undefined) {
     // a core publish: the shared block, or the hop block written from a template
     const headers = hop === undefined ? sharedHeaders : new PrebuiltHeaders(encodeHopBlock(hop, hopState), build);
     return { event, headers, body };
@@ -71,8 +71,9 @@ export function encodeOutgoing(
   const attributes =
     mode === 'structured' ? `${HEADER_CONTENT_TYPE}: ${CLOUDEVENTS_JSON}\r\n` : binaryHeaderLines(event);
   const hopText = hop === undefined ? '' : hopLines(hop, hopState);
+  const own = extra === undefined ? '' : extraLines(extra);
   const id = msgId === undefined ? '' : `${HEADER_NATS_MSG_ID}: ${msgId.trim()}\r\n`;
-  const block = Buffer.from(`${BLOCK_START}${attributes}${hopText}${id}\r\n`);
+  const block = Buffer.from(`${BLOCK_START}${attributes}${hopText}${own}${id}\r\n`);
   return { event, headers: new PrebuiltHeaders(block, build), body };
 }
 
@@ -129,6 +130,20 @@ function setHop(headers: MsgHdrs, traceparent: string, tracestate: string | unde
     headers.set(HEADER_TRACESTATE, tracestate);
     headers.set(HEADER_TRACESTATE_CANONICAL, tracestate);
   }
+}
+
+/**
+ * The caller's headers as nats.js encodes them after {@link addExtra}: their names are checked
+ * tokens that none of natsbus's own can equal, so each is one entry, its values trimmed in order.
+ */
+function extraLines(extra: ExtraHeaders): string {
+  let lines = '';
+  for (const name of Object.keys(extra)) {
+    const value = extra[name]!;
+    if (typeof value === 'string') lines += `${name}: ${value.trim()}\r\n`;
+    else for (const one of value) lines += `${name}: ${one.trim()}\r\n`;
+  }
+  return lines;
 }
 
 function addExtra(headers: MsgHdrs, extra: ExtraHeaders): void {

@@ -42,6 +42,22 @@ const input = fc.record(
   { requiredKeys: ['type', 'extensions'] },
 );
 
+/** Caller headers as `checkExtraHeaders` lets them through: tokens outside natsbus's names, no line breaks. */
+const headerValue = fc.string({
+  unit: fc.oneof(fc.constantFrom(' ', '\t', 'x', 'Y', '1', '"'), fc.constantFrom('é', '😀')),
+  maxLength: 8,
+});
+const extra = fc.option(
+  fc.dictionary(
+    fc
+      .stringMatching(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,10}$/)
+      .filter((name) => !/^(content-type|traceparent|tracestate|ce-|nats-|natsbus-)/i.test(name)),
+    fc.oneof(headerValue, fc.array(headerValue, { maxLength: 3 })),
+    { maxKeys: 3 },
+  ),
+  { nil: undefined },
+);
+
 function spanOf(sc: { traceId: string; spanId: string; traceFlags: number; state: string | undefined } | undefined) {
   const context: SpanContext = sc
     ? {
@@ -55,14 +71,15 @@ function spanOf(sc: { traceId: string; spanId: string; traceFlags: number; state
 }
 
 describe('pre-written publish header blocks', () => {
-  it('are byte-identical to nats.js encoding the headers built one by one, in both modes, core and JetStream', () => {
+  it('are byte-identical to nats.js encoding the headers built one by one: both modes, core and JetStream, caller headers', () => {
     fc.assert(
       fc.property(
         input,
         spanContext,
         fc.constantFrom('binary', 'structured'),
         fc.boolean(),
-        (generated, sc, mode, js) => {
+        extra,
+        (generated, sc, mode, js, callerHeaders) => {
           const { extensions, ...attributes } = generated;
           const reserved = new Set(['specversion', 'id', 'source', 'type', 'time', 'data', 'subject', 'dataschema']);
           const own = Object.fromEntries(Object.entries(extensions).filter(([k]) => !reserved.has(k)));
@@ -73,9 +90,9 @@ describe('pre-written publish header blocks', () => {
             return; // refused before encoding (not a CloudEvents String): nothing reaches the wire
           }
           const msgId = js ? event.id : undefined;
-          const fast = encodeOutgoing({ ...event }, spanOf(sc), false, mode, structuredHeaders(), undefined, msgId);
+          const fast = encodeOutgoing({ ...event }, spanOf(sc), false, mode, structuredHeaders(), callerHeaders, msgId);
           // what nats.js sent before: headers built one by one, JetStream's client then setting Nats-Msg-Id
-          const slow = encodeOutgoing({ ...event }, spanOf(sc), false, mode, undefined);
+          const slow = encodeOutgoing({ ...event }, spanOf(sc), false, mode, undefined, callerHeaders);
           if (msgId !== undefined) slow.headers!.set('Nats-Msg-Id', msgId);
           const fastBlock = Buffer.from((fast.headers as Encodable).encode());
           const slowBlock = Buffer.from((slow.headers as Encodable).encode());
