@@ -10,7 +10,8 @@ import {
 /**
  * The NATS header block of a structured-mode core publish: the content type and the hop context in
  * both spellings, in the order nats.js would encode them. Written from a template and recognised
- * on receive by the same layout, so neither side builds or walks a header map for it.
+ * on receive by the same layout, so neither side builds or walks a header map for it. Its pieces
+ * ({@link BLOCK_START}, {@link hopLines}) also make the blocks of the other publish paths.
  */
 const START = 'NATS/1.0\r\n';
 const HEAD = `${START}${HEADER_CONTENT_TYPE}: ${CLOUDEVENTS_JSON}\r\n${HEADER_TRACEPARENT}: `;
