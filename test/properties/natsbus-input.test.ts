@@ -16,8 +16,10 @@ import {
   anyTracestate,
   headerText,
   parseW3c,
+  validTraceparent,
   watchUnhandledRejections,
 } from './trace-context-arbitraries.ts';
+import { parseTraceparent } from '../../packages/natsbus/src/trace-context.ts';
 
 const SUBJECT = 'properties.in';
 const DLQ = 'properties.dlq';
@@ -251,3 +253,31 @@ function structuredVerdict(payload: string | Uint8Array): string | undefined {
     if (typeof event[name] !== 'string' || event[name] === '') return 'invalid_cloudevent';
   return undefined;
 }
+
+describe('traceparent parsing', () => {
+  // parseTraceparent classifies characters through a table; any non-ASCII character must fail it
+  const nonAscii = fc
+    .tuple(validTraceparent, fc.nat(), fc.constantFrom('é', 'ａ', '\u0130', '😀', '\u00b2'))
+    .map(([value, at, c]) => {
+      const i = at % value.length;
+      return value.slice(0, i) + c + value.slice(i + 1);
+    });
+
+  it('reads exactly what the W3C spec reads', () => {
+    fc.assert(
+      fc.property(fc.oneof(anyTraceparent, nonAscii), (raw) => {
+        const parsed = parseTraceparent(raw);
+        const expected = parseW3c(raw);
+        expect(parsed === undefined).toBe(expected === undefined);
+        if (parsed !== undefined && expected !== undefined) {
+          expect([parsed.traceId, parsed.spanId, parsed.traceFlags === 1]).toEqual([
+            expected.traceId,
+            expected.spanId,
+            expected.sampled,
+          ]);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});

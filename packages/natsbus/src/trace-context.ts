@@ -66,18 +66,31 @@ function isWellFormed(value: string): boolean {
   if (value.length > 55 && (value.charCodeAt(55) !== 45 || value.startsWith('00'))) return false;
   if (value.charCodeAt(2) !== 45 || value.charCodeAt(35) !== 45 || value.charCodeAt(52) !== 45) return false;
   if (value.startsWith('ff')) return false;
-  let traceZero = true;
-  let spanZero = true;
-  for (let i = 0; i < 55; i++) {
-    if (i === 2 || i === 35 || i === 52) continue;
+  return (
+    hexRun(value, 0, 2) !== 0 &&
+    (hexRun(value, 3, 35) & NON_ZERO) !== 0 &&
+    (hexRun(value, 36, 52) & NON_ZERO) !== 0 &&
+    hexRun(value, 53, 55) !== 0
+  );
+}
+
+const ZERO = 1;
+const NON_ZERO = 2;
+/** By character code: ZERO for `0`, NON_ZERO for `1-9a-f`, 0 for anything else. */
+const HEX_CLASS = new Uint8Array(128);
+for (const c of '123456789abcdef') HEX_CLASS[c.charCodeAt(0)] = NON_ZERO;
+HEX_CLASS['0'.charCodeAt(0)] = ZERO;
+
+/** 0 unless `value[from, to)` is all lower-case hex; then NON_ZERO is set when a digit is not `0`. */
+function hexRun(value: string, from: number, to: number): number {
+  let seen = ZERO;
+  for (let i = from; i < to; i++) {
     const c = value.charCodeAt(i);
-    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
-    if (c !== 48) {
-      if (i > 2 && i < 35) traceZero = false;
-      else if (i > 35 && i < 52) spanZero = false;
-    }
+    const kind = c < 128 ? HEX_CLASS[c]! : 0;
+    if (kind === 0) return 0;
+    seen |= kind;
   }
-  return !traceZero && !spanZero;
+  return seen;
 }
 
 /**
