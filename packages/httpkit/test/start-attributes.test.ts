@@ -1,5 +1,5 @@
-import type { Attributes } from '@opentelemetry/api';
-import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { type Attributes, trace } from '@opentelemetry/api';
+import { type ReadableSpan, type SpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { createLogger, startAttributesObserved } from '@service-runtime/observability';
 import { describe, expect, it, vi } from 'vitest';
 import { attributeRecordingSampler, observabilityPerTest } from '../../../test/helpers/observability-per-test.ts';
@@ -66,5 +66,22 @@ describe('server span start attributes', () => {
     await serveOne();
     expect(Object.keys(started[0] ?? {})).toEqual(expect.arrayContaining(START_KEYS));
     expect(Object.keys(ended[0]!.attributes)).toEqual(expect.arrayContaining(START_KEYS));
+  });
+
+  it('are not built while no tracer provider records (OTEL_SDK_DISABLED), and are once a service registers one', async () => {
+    vi.stubEnv('OTEL_SDK_DISABLED', 'true');
+    init({});
+    expect(startAttributesObserved()).toBe(false);
+    await serveOne();
+    const seen: Attributes[] = [];
+    const provider = new TracerProvider({ sampler: attributeRecordingSampler(seen) });
+    expect(trace.setGlobalTracerProvider(provider)).toBe(true);
+    try {
+      expect(startAttributesObserved()).toBe(true);
+      await serveOne();
+      expect(Object.keys(seen[0] ?? {})).toEqual(expect.arrayContaining(START_KEYS));
+    } finally {
+      trace.disable();
+    }
   });
 });

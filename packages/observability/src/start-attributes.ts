@@ -1,6 +1,9 @@
-import { trace } from '@opentelemetry/api';
+import { ProxyTracerProvider, trace } from '@opentelemetry/api';
 
 let unobservedProvider: object | undefined;
+// The API's no-op provider, what the global proxy hands out while no provider is registered (as
+// with OTEL_SDK_DISABLED): its spans record nothing and it has no sampler or processor to read them.
+const noopProvider: unknown = new ProxyTracerProvider().getDelegate();
 
 /**
  * Records the tracer provider `initObservability` installed when nothing can look at a span's
@@ -18,7 +21,7 @@ export function setStartUnobservedProvider(provider: object | undefined): void {
  * no attribute work, and a recorded one carries every attribute all the same.
  */
 export function startAttributesObserved(): boolean {
-  if (unobservedProvider === undefined) return true;
   const global = trace.getTracerProvider() as { getDelegate?(): unknown };
-  return (global.getDelegate?.() ?? global) !== unobservedProvider;
+  const provider = global.getDelegate?.() ?? global;
+  return provider !== noopProvider && (unobservedProvider === undefined || provider !== unobservedProvider);
 }
