@@ -15,12 +15,18 @@ export function writeAttributes(w: OtlpWriter, attributes: object, tag: number):
   const record = attributes as Record<string, unknown>;
   for (const key in record) {
     if (!hasOwn.call(record, key)) continue;
+    const item = record[key];
     w.byte(tag);
     const kv = w.begin(1);
     w.key(key);
     w.byte(0x12);
     const value = w.begin(1);
-    writeAnyValue(w, record[key]);
+    if (typeof item === 'string') {
+      w.byte(0x0a);
+      w.string(item);
+    } else {
+      writeAnyValue(w, item);
+    }
     w.end(value, 1);
     w.end(kv, 1);
   }

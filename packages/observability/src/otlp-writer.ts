@@ -2,7 +2,8 @@
  * A protobuf writer for the OTLP span encoder: one growable buffer reused across requests, single
  * pass (a length prefix is reserved and shifted only when the guess was wrong), ASCII strings written
  * by char code, hex ids through a lookup table. Integer and time encodings follow the SDK's
- * `ProtobufWriter` exactly, so the bytes match its serializer.
+ * `ProtobufWriter` exactly, so the bytes match its serializer. Hot methods keep only their common
+ * case and call out for the rare one, so V8's inlining budget covers a whole span.
  */
 
 const INITIAL_SIZE = 64 * 1024;
@@ -44,8 +45,12 @@ export class OtlpWriter {
     return out;
   }
 
+  /** Room for `n` more bytes; the growing is out of line so that this check inlines everywhere. */
   ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
+    if (this.pos + n > this.buf.length) this.grow(n);
+  }
+
+  private grow(n: number): void {
     let size = this.buf.length * 2;
     while (size < this.pos + n) size *= 2;
     const next = Buffer.allocUnsafe(size);
@@ -68,6 +73,11 @@ export class OtlpWriter {
   /** Writes the length of the message started at `start`, shifting it when the reserve was wrong. */
   end(start: number, reserve: number): void {
     const len = this.pos - start;
+    if (reserve === 1 && len < 0x80) this.buf[start - 1] = len;
+    else this.endLong(start, reserve, len);
+  }
+
+  private endLong(start: number, reserve: number, len: number): void {
     const size = varintSize(len);
     if (size !== reserve) {
       this.ensure(size - reserve);
@@ -85,6 +95,14 @@ export class OtlpWriter {
 
   /** The SDK's `writeVarint`: uint32 fast path, else 64-bit two's complement (10 bytes if negative). */
   varint(value: number): void {
+    if (value >= 0 && value < 0x80) {
+      this.byte(value);
+      return;
+    }
+    this.varintLong(value);
+  }
+
+  private varintLong(value: number): void {
     this.ensure(10);
     const b = this.buf;
     if (value >= 0 && value <= 0xffffffff) {
@@ -169,28 +187,37 @@ export class OtlpWriter {
     this.pos = p;
   }
 
-  /** A string field value (length + UTF-8); ASCII is copied by char code, the rest by `Buffer.write`. */
+  /**
+   * A string field value (length + UTF-8). Short ASCII, the common case, stays small enough for V8 to
+   * inline into the encoder; anything else takes {@link stringLong}.
+   */
   string(s: string): void {
     const n = s.length;
-    this.ensure(n * 3 + 5);
-    const b = this.buf;
-    const head = varintSize(n);
-    let p = this.pos + head;
-    let i = 0;
-    for (; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (c > 0x7f) break;
-      b[p++] = c;
+    if (n < 0x80) {
+      this.ensure(n + 1);
+      const b = this.buf;
+      let p = this.pos + 1;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 0x7f) break;
+        b[p++] = c;
+      }
+      if (i === n) {
+        b[this.pos] = n;
+        this.pos = p;
+        return;
+      }
     }
-    if (i === n) {
-      this.writeLength(n, head);
-      this.pos = p;
-      return;
-    }
+    this.stringLong(s);
+  }
+
+  /** A string of 128 chars or more, or with a char of 0x80 or above: one native UTF-8 write. */
+  private stringLong(s: string): void {
     const len = Buffer.byteLength(s, 'utf8');
-    const size = varintSize(len);
-    this.writeLength(len, size);
-    this.pos += b.write(s, this.pos, len, 'utf8');
+    this.ensure(len + 5);
+    this.writeLength(len, varintSize(len));
+    this.pos += this.buf.write(s, this.pos, len, 'utf8');
   }
 
   /** The `key` field (tag 1) of a KeyValue, from a bounded cache of encoded attribute names. */
@@ -205,12 +232,9 @@ export class OtlpWriter {
       this.keys.set(key, encoded);
       return;
     }
-    const n = encoded.length;
-    this.ensure(n);
-    const b = this.buf;
-    let p = this.pos;
-    for (let i = 0; i < n; i++) b[p++] = encoded[i]!;
-    this.pos = p;
+    this.ensure(encoded.length);
+    this.buf.set(encoded, this.pos);
+    this.pos += encoded.length;
   }
 
   private writeLength(len: number, size: number): void {
