@@ -1,10 +1,12 @@
 /**
  * `npm run bench:http`: bare Express, httpkit's createApp at 100% and 0% sampling, and Express under
- * instrumentation-http + instrumentation-express, side by side in one run on loopback. Each server
+ * instrumentation-http + instrumentation-express (the anchor: on the SDK's TracerProvider, as users wire
+ * it, with the same exporter; and, for reference, on the toolkit's lean tracer), side by side in one run
+ * on loopback. Each server
  * runs in its own child process; traced variants export OTLP http/protobuf to a local sink that
  * answers 200 and discards. autocannon (50 connections) measures each variant in alternating rounds
  * after a warm-up; figures are the mean of the rounds, plus each server's CPU time per request (steadier
- * than req/s when other work shares the 2 cores). Bounded: about two and a half minutes.
+ * than req/s when other work shares the 2 cores). Bounded: about three minutes.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -21,7 +23,7 @@ const SERVER = fileURLToPath(new URL('./http-server.ts', import.meta.url));
 
 interface Variant {
   label: string;
-  kind: 'bare' | 'httpkit' | 'auto';
+  kind: 'bare' | 'httpkit' | 'auto' | 'auto-lean';
   env: Record<string, string>;
 }
 
@@ -50,6 +52,7 @@ const variants: Variant[] = [
   { label: 'bare Express', kind: 'bare', env: { OTEL_SDK_DISABLED: 'true' } },
   { label: 'createApp, 100% sampled', kind: 'httpkit', env: { ...traced, OTEL_TRACES_SAMPLER: 'always_on' } },
   { label: 'createApp, sampled off', kind: 'httpkit', env: sampledOff },
+  // The anchor: instrumentation-http + instrumentation-express on the SDK's TracerProvider, same exporter.
   { label: 'auto-instrumented Express', kind: 'auto', env: { ...traced, OTEL_TRACES_SAMPLER: 'always_on' } },
   // The same two createApp rows without the access-log line, to show what the log line costs.
   {
@@ -58,6 +61,12 @@ const variants: Variant[] = [
     env: { ...traced, OTEL_TRACES_SAMPLER: 'always_on', ...noAccessLog },
   },
   { label: 'createApp, off, no access log', kind: 'httpkit', env: { ...sampledOff, ...noAccessLog } },
+  // The same instrumentations on the toolkit's lean tracer: how much of the ratio is the tracer.
+  {
+    label: 'auto-instrumented, lean tracer',
+    kind: 'auto-lean',
+    env: { ...traced, OTEL_TRACES_SAMPLER: 'always_on' },
+  },
 ];
 const AUTO = 3;
 
