@@ -18,6 +18,8 @@ import { encodeStructured } from './structured-mode.ts';
 import { formatTraceparent } from './trace-headers.ts';
 import type { CloudEvent, ContentMode } from './types.ts';
 
+const LINE_BREAK = /[\r\n]/;
+
 /** A message ready for the wire. */
 export interface OutgoingMessage {
   event: CloudEvent;
@@ -53,6 +55,8 @@ export function encodeOutgoing(
     if (sc.traceId !== INVALID_TRACEID) {
       hop = formatTraceparent(sc);
       hopState = sc.traceState?.serialize() || undefined;
+      // TraceState.set checks nothing: a line break would write header lines of its own (W3C: an invalid tracestate is dropped)
+      if (hopState !== undefined && LINE_BREAK.test(hopState)) hopState = undefined;
       if (event.traceparent === undefined) {
         event.traceparent = hop;
         if (hopState !== undefined) event.tracestate = hopState;

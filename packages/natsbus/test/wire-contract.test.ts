@@ -319,6 +319,31 @@ describe('hop context in NATS headers', () => {
     expect(JSON.parse(wire[0]!.string()).tracestate).toBe('vendor=a1');
   });
 
+  it('drops a tracestate with a line break instead of writing it into the header block (no injected header)', async () => {
+    const bus = await fx.bus();
+    const subject = uniqueSubject('hop.state.crlf');
+    const wire = await wireOf(bus, subject);
+    // TraceState.set does not check its value; a sampler or user code can hand the producer span such a state
+    const upstream = trace.setSpanContext(ROOT_CONTEXT, {
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: 'b7ad6b7169203331',
+      traceFlags: 1,
+      isRemote: true,
+      traceState: createTraceState('vendor=a1').set('evil', 'x\r\nInjected: 1'),
+    });
+    for (const contentMode of ['structured', 'binary'] as const) {
+      await context.with(upstream, () => bus.publish(subject, { type: 't' }, { contentMode }));
+    }
+    await waitFor(() => wire.length === 2);
+    for (const msg of wire) {
+      const h = msg.headers!;
+      expect(h.keys().filter((k) => k.toLowerCase() === 'injected')).toEqual([]);
+      expect([h.get('tracestate'), h.get('Tracestate'), h.get('ce-tracestate')]).toEqual(['', '', '']);
+      expect(h.get('traceparent')).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-/);
+    }
+    expect(JSON.parse(wire[0]!.string()).tracestate).toBeUndefined();
+  });
+
   it('is read in any spelling', async () => {
     const bus = await fx.bus();
     const subject = uniqueSubject('hop.read');
