@@ -2,7 +2,7 @@ import { context, ROOT_CONTEXT, TraceFlags, type Context } from '@opentelemetry/
 import { ExportResultCode, suppressTracing, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { OtlpExportError } from './errors.ts';
-import { type EncodedSpan, encodeSpan } from './otlp-span-encoder.ts';
+import { type EncodedSpan, EndedSpanEncoder } from './otlp-span-encoder.ts';
 import type { TracingHealth } from './types.ts';
 
 /** Settings of the bounded batch processor (OTEL_BSP_*). */
@@ -19,7 +19,7 @@ const BACKSTOP_GRACE_MS = 1000;
 // What an exporter does (an HTTP or gRPC call) is never traced itself, as in the SDK's processors.
 const UNTRACED = suppressTracing(ROOT_CONTEXT);
 
-/** An exporter that also takes spans encoded when they ended ({@link encodeSpan}). */
+/** An exporter that also takes spans encoded when they ended ({@link EndedSpanEncoder}). */
 export interface EncodedSpanExporter extends SpanExporter {
   readonly acceptsEncodedSpans: true;
   export(spans: (ReadableSpan | EncodedSpan)[], resultCallback: (result: ExportResult) => void): void;
@@ -40,8 +40,8 @@ export interface BatchObserver {
 export class BoundedBatchSpanProcessor implements SpanProcessor {
   readonly health: TracingHealth = { exported: 0, failed: 0, dropped: 0, queued: 0 };
   private queue: (ReadableSpan | EncodedSpan)[] = [];
-  /** The exporter takes spans encoded at their end (OTLP protobuf): queue bytes, not span objects. */
-  private readonly encodeAtEnd: boolean;
+  /** Set when the exporter takes spans encoded at their end (OTLP protobuf): queue bytes, not span objects. */
+  private readonly encoder: EndedSpanEncoder | undefined;
   private timer: NodeJS.Timeout | undefined;
   private exporting: Promise<void> | undefined;
   private isShutdown = false;
@@ -53,7 +53,9 @@ export class BoundedBatchSpanProcessor implements SpanProcessor {
     this.exporter = exporter;
     this.settings = { ...settings, maxExportBatchSize: Math.min(settings.maxExportBatchSize, settings.maxQueueSize) };
     this.observer = observer;
-    this.encodeAtEnd = (exporter as Partial<EncodedSpanExporter>).acceptsEncodedSpans === true;
+    // Its own encoder: this queue empties in order, so its slabs live only while their spans wait.
+    const encodes = (exporter as Partial<EncodedSpanExporter>).acceptsEncodedSpans === true;
+    this.encoder = encodes ? new EndedSpanEncoder() : undefined;
   }
 
   onStart(_span: Span, _parentContext: Context): void {}
@@ -65,7 +67,7 @@ export class BoundedBatchSpanProcessor implements SpanProcessor {
       this.observer.onDropped?.(1);
       return;
     }
-    this.queue.push(this.encodeAtEnd ? encodeSpan(span) : span);
+    this.queue.push(this.encoder === undefined ? span : this.encoder.encode(span));
     this.health.queued = this.queue.length;
     if (this.queue.length >= this.settings.maxExportBatchSize) this.kick();
     else this.arm();

@@ -14,28 +14,55 @@ const HAS_IS_REMOTE = 0x100;
 const IS_REMOTE = 0x200;
 
 const writer = new OtlpWriter();
-const spanWriter = new OtlpWriter();
+
+/** Span messages are written side by side into slabs of this size, each span kept as a view. */
+const SLAB_SIZE = 32 * 1024;
+/** A span starts a fresh slab when less than this is left, so growing mid-span stays rare. */
+const SLAB_ROOM = 2 * 1024;
 
 /**
  * A span encoded when it ended: its resource and scope (to group it in a request) and its OTLP `Span`
- * message as a one-byte string. Queued instead of the SDK span, it keeps a few hundred bytes without
- * pointers alive until the export, not the span's object graph, so a backlog costs the GC little.
+ * message. Queued instead of the SDK span, it keeps a few hundred bytes without pointers alive until
+ * the export, not the span's object graph, so a backlog costs the GC little.
  */
 export interface EncodedSpan {
   readonly resource: Resource;
   readonly instrumentationScope: InstrumentationScope;
-  readonly encoded: string;
+  /** A view into a slab of its {@link EndedSpanEncoder} (or, for a span larger than the room, its own bytes). */
+  readonly encoded: Uint8Array;
 }
 
-/** The `Span` message of `span`, for {@link encodeTraceRequest} to put in a request later. */
+/**
+ * Encodes spans as they end, straight into a 32 KiB slab, each kept as a view of it: no copy and no
+ * string per span. Use one per queue emptied in order (a batch processor): a slab then stays alive
+ * only while one of its spans waits, so what the queue pins is its own bytes plus one slab.
+ */
+export class EndedSpanEncoder {
+  private readonly w = new OtlpWriter();
+
+  /** The `Span` message of `span`, for {@link encodeTraceRequest} to put in a request later. */
+  encode(span: ReadableSpan): EncodedSpan {
+    const w = this.w;
+    if (w.buf.length - w.pos < SLAB_ROOM) w.newSlab(SLAB_SIZE);
+    const start = w.pos;
+    writeSpan(w, span);
+    let encoded: Uint8Array;
+    if (w.buf.length > SLAB_SIZE) {
+      // The span outgrew the slab: it gets its own bytes, and the grown buffer is not kept.
+      encoded = new Uint8Array(w.buf.subarray(start, w.pos));
+      w.newSlab(SLAB_SIZE);
+    } else {
+      encoded = w.buf.subarray(start, w.pos);
+    }
+    return { resource: span.resource, instrumentationScope: span.instrumentationScope, encoded };
+  }
+}
+
+const endedSpans = new EndedSpanEncoder();
+
+/** {@link EndedSpanEncoder.encode} on a module-wide encoder, for tests and benchmarks. */
 export function encodeSpan(span: ReadableSpan): EncodedSpan {
-  spanWriter.reset();
-  writeSpan(spanWriter, span);
-  return {
-    resource: span.resource,
-    instrumentationScope: span.instrumentationScope,
-    encoded: spanWriter.buf.toString('latin1', 0, spanWriter.pos),
-  };
+  return endedSpans.encode(span);
 }
 
 /**
@@ -68,7 +95,7 @@ export function encodeTraceRequest(spans: readonly (ReadableSpan | EncodedSpan)[
       for (const span of list) {
         w.byte(0x12);
         if ('encoded' in span) {
-          w.latin1(span.encoded);
+          w.bytes(span.encoded);
           continue;
         }
         const start = w.begin(2);

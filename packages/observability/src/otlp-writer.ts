@@ -38,6 +38,12 @@ export class OtlpWriter {
     this.pos = 0;
   }
 
+  /** Writes on at the start of a fresh buffer of `size` bytes; views of the old one stay valid. */
+  newSlab(size: number): void {
+    this.buf = Buffer.allocUnsafeSlow(size);
+    this.pos = 0;
+  }
+
   /** A fresh copy of the bytes written since `reset()`, safe to hold across later requests. */
   copy(): Uint8Array {
     const out = new Uint8Array(this.pos);
@@ -163,13 +169,6 @@ export class OtlpWriter {
     this.ensure(value.length);
     this.buf.set(value, this.pos);
     this.pos += value.length;
-  }
-
-  /** A bytes field value (length + bytes) held as a one-byte string, one char per byte. */
-  latin1(value: string): void {
-    this.varint(value.length);
-    this.ensure(value.length);
-    this.pos += this.buf.write(value, this.pos, 'latin1');
   }
 
   /** A hex trace or span id as a bytes field value (length + binary). */

@@ -61,7 +61,7 @@ describe('BoundedBatchSpanProcessor', () => {
     for (let i = 0; i < 6; i++) tracer.startSpan(`s${i}`, { attributes: { i } }, ROOT_CONTEXT).end();
     await processor.forceFlush();
     expect(received).toHaveLength(6);
-    expect(received.every((span) => typeof (span as EncodedSpan).encoded === 'string')).toBe(true);
+    expect(received.every((span) => (span as EncodedSpan).encoded instanceof Uint8Array)).toBe(true);
     const sdk = [ended.slice(0, 4), ended.slice(4)].map((batch) => ProtobufTraceSerializer.serializeRequest(batch)!);
     expect(requests.map((r) => Buffer.from(r).toString('hex'))).toEqual(sdk.map((r) => Buffer.from(r).toString('hex')));
     expect(processor.health.exported).toBe(6);

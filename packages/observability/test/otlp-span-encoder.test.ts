@@ -13,7 +13,7 @@ import {
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeTraceRequest } from '../../../test/helpers/otlp-protobuf.ts';
-import { encodeSpan, encodeTraceRequest } from '../src/otlp-span-encoder.ts';
+import { EndedSpanEncoder, encodeSpan, encodeTraceRequest } from '../src/otlp-span-encoder.ts';
 import { OtlpWriter } from '../src/otlp-writer.ts';
 
 const text = fc.oneof(
@@ -244,6 +244,36 @@ describe('encodeTraceRequest', () => {
       .end();
     encodeTraceRequest(spans);
     expect(Buffer.from(first).equals(copy)).toBe(true);
+    await provider.shutdown();
+  });
+});
+
+describe('EndedSpanEncoder', () => {
+  it('keeps each span as a view of a small slab that later spans never overwrite; large spans get their own bytes', async () => {
+    const spans: ReadableSpan[] = [];
+    const provider = new TracerProvider({
+      spanProcessors: [{ ...noopProcessor, onEnd: (span) => void spans.push(span) }],
+    });
+    const tracer = provider.getTracer('slabs', '1.0.0');
+    // Sizes from a few bytes to past the slab, so spans fill slabs, cross into new ones and outgrow them.
+    const sizes = [0, 40, 900, 1900, 2100, 5000, 31_000, 40_000, 70_000];
+    for (let i = 0; i < 400; i++) {
+      tracer.startSpan(`span ${i}`, { attributes: { pad: 'x'.repeat(sizes[(i * 7) % sizes.length]!), i } }).end();
+    }
+    const encoder = new EndedSpanEncoder();
+    const encoded = spans.map((span) => encoder.encode(span));
+    const copies = encoded.map((span) => Buffer.from(span.encoded));
+    for (let i = 0; i < 50; i++) encoder.encode(spans[i]!);
+    encoded.forEach((span, i) => expect(Buffer.from(span.encoded).equals(copies[i]!)).toBe(true));
+    for (const span of encoded) {
+      const backing = span.encoded.buffer.byteLength;
+      // A span pins at most one 32 KiB slab, or exactly its own bytes when it did not fit in one.
+      expect(backing <= 32 * 1024 || backing === span.encoded.length).toBe(true);
+    }
+    expect(encoded.some((span) => span.encoded.buffer.byteLength === span.encoded.length)).toBe(true);
+    expect(new Set(encoded.map((span) => span.encoded.buffer)).size).toBeGreaterThan(10);
+    const sdk = ProtobufTraceSerializer.serializeRequest(spans)!;
+    expect(Buffer.from(encodeTraceRequest(encoded)).equals(Buffer.from(sdk))).toBe(true);
     await provider.shutdown();
   });
 });
