@@ -278,6 +278,41 @@ describe('EndedSpanEncoder', () => {
   });
 });
 
+describe('attribute name cache', () => {
+  it('matches the SDK for names seen before, and past its bound of 2048 names, whatever the names', async () => {
+    const names = fc.uniqueArray(
+      fc.oneof(
+        text,
+        fc.constantFrom('', '\ud800', '\udfff', 'é', '😀', 'http.request.method', 'x'.repeat(300)),
+        fc.string({ minLength: 128, maxLength: 600 }),
+      ),
+      { minLength: 1, maxLength: 24 },
+    );
+    await fc.assert(
+      fc.asyncProperty(names, names, async (early, late) => {
+        const spans: ReadableSpan[] = [];
+        const provider = new TracerProvider({
+          spanProcessors: [{ ...noopProcessor, onEnd: (span) => void spans.push(span) }],
+        });
+        const tracer = provider.getTracer('keys');
+        const span = (attributes: Attributes) => tracer.startSpan('s', { attributes }).end();
+        const valued = (keys: string[]) => Object.fromEntries(keys.map((key, i) => [key, i % 2 ? key : i]));
+        // Early names are cached; 2,100 fillers fill the cache past its bound; late names then miss it.
+        span(valued(early));
+        for (let i = 0; i < 2100; i += 100) span(valued(Array.from({ length: 100 }, (_, k) => `filler.${i + k}`)));
+        span(valued(late));
+        span(valued([...late, ...early]));
+        const encoder = new EndedSpanEncoder();
+        const atEnd = encodeTraceRequest(spans.map((ended) => encoder.encode(ended)));
+        const sdk = ProtobufTraceSerializer.serializeRequest(spans)!;
+        expect(Buffer.from(atEnd).equals(Buffer.from(sdk))).toBe(true);
+        await provider.shutdown();
+      }),
+      { numRuns: 15 },
+    );
+  });
+});
+
 describe('OtlpWriter.double', () => {
   it('writes IEEE 754 doubles little-endian, the protobuf wire order, whatever the host order', () => {
     const writer = new OtlpWriter();
