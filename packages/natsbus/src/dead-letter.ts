@@ -28,8 +28,9 @@ import { getTracer, SpanStarts } from './tracer.ts';
  */
 export function deadLetterHeaders(message: RawMessage, reason: string, detail: string, consumer: string): MsgHdrs {
   const out = natsHeaders();
-  if (message.headers !== undefined) {
-    for (const [key, values] of message.headers) {
+  const original = originalHeaders(message);
+  if (original !== undefined) {
+    for (const [key, values] of original) {
       if (key.length > 5 && key.slice(0, 5).toLowerCase() === 'nats-') {
         if (key.toLowerCase() === 'nats-msg-id' && values[0] !== undefined) out.set(HEADER_ORIGINAL_MSG_ID, values[0]);
         continue;
@@ -47,6 +48,18 @@ export function deadLetterHeaders(message: RawMessage, reason: string, detail: s
     out.set(HEADER_DELIVERY_COUNT, String(message.delivery.deliveryCount));
   }
   return out;
+}
+
+/**
+ * The original headers as nats.js decodes them; none when its decode throws (a block a raw-protocol
+ * peer wrote with a lone CR or LF in a line), so such a message is still dead-lettered, not lost.
+ */
+function originalHeaders(message: RawMessage): MsgHdrs | undefined {
+  try {
+    return message.headers;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
