@@ -18,7 +18,8 @@ import { encodeStructured } from './structured-mode.ts';
 import { formatTraceparent } from './trace-headers.ts';
 import type { CloudEvent, ContentMode } from './types.ts';
 
-const LINE_BREAK = /[\r\n]/;
+/** Anything a W3C tracestate cannot hold (it is printable ASCII): a line break, a non-ASCII character. */
+const NOT_TRACESTATE = /[^\x20-\x7e]/;
 
 /** A message ready for the wire. */
 export interface OutgoingMessage {
@@ -55,8 +56,9 @@ export function encodeOutgoing(
     if (sc.traceId !== INVALID_TRACEID) {
       hop = formatTraceparent(sc);
       hopState = sc.traceState?.serialize() || undefined;
-      // TraceState.set checks nothing: a line break would write header lines of its own (W3C: an invalid tracestate is dropped)
-      if (hopState !== undefined && LINE_BREAK.test(hopState)) hopState = undefined;
+      // TraceState.set checks nothing: a line break would write header lines of its own, a non-ASCII
+      // character mangled bytes (W3C: an invalid tracestate is dropped)
+      if (hopState !== undefined && NOT_TRACESTATE.test(hopState)) hopState = undefined;
       if (event.traceparent === undefined) {
         event.traceparent = hop;
         if (hopState !== undefined) event.tracestate = hopState;

@@ -344,6 +344,24 @@ describe('hop context in NATS headers', () => {
     expect(JSON.parse(wire[0]!.string()).tracestate).toBeUndefined();
   });
 
+  it('drops a tracestate outside printable ASCII (W3C) instead of writing mangled bytes', async () => {
+    const bus = await fx.bus();
+    const subject = uniqueSubject('hop.state.ascii');
+    const wire = await wireOf(bus, subject);
+    const upstream = trace.setSpanContext(ROOT_CONTEXT, {
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: 'b7ad6b7169203331',
+      traceFlags: 1,
+      isRemote: true,
+      traceState: createTraceState('vendor=a1').set('other', 'é€'),
+    });
+    await context.with(upstream, () => bus.publish(subject, { type: 't' }));
+    await waitFor(() => wire.length === 1);
+    const h = wire[0]!.headers!;
+    expect([h.get('tracestate'), h.get('Tracestate')]).toEqual(['', '']);
+    expect(h.get('traceparent')).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-/);
+  });
+
   it('is read in any spelling', async () => {
     const bus = await fx.bus();
     const subject = uniqueSubject('hop.read');
