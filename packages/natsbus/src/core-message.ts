@@ -84,6 +84,8 @@ function scanHeaderBlock(msg: MsgInternals): ScannedBlock | undefined {
     const spelling = text.slice(at, colon);
     const name = spelling.toLowerCase();
     const value = text.slice(colon + 1, end).trim();
+    // a lone CR or LF left in a value makes nats.js's decode throw: the decode path refuses the message
+    if (value.includes('\n') || value.includes('\r')) return undefined;
     at = end + 2;
     if (name === 'content-type' && value === CLOUDEVENTS_JSON && !contentType) {
       contentType = true;
