@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { headers as natsHeaders, type Msg, type MsgHdrs } from '@nats-io/transport-node';
-import { context, createTraceState, ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, createTraceState, ROOT_CONTEXT, SpanStatusCode, trace, type TraceState } from '@opentelemetry/api';
 // the same module instance that '@service-runtime/observability' resolves to under the source condition
 import { createLogger, getLogger, setLogger } from '../../observability/src/logger.ts';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -38,6 +38,17 @@ function headersOf(entries: Record<string, string>): MsgHdrs {
   const h = natsHeaders();
   for (const [k, v] of Object.entries(entries)) h.set(k, v);
   return h;
+}
+
+/** A remote upstream context (the W3C example ids) carrying `traceState`. */
+function upstreamWith(traceState: TraceState) {
+  return trace.setSpanContext(ROOT_CONTEXT, {
+    traceId: '0af7651916cd43dd8448eb211c80319c',
+    spanId: 'b7ad6b7169203331',
+    traceFlags: 1,
+    isRemote: true,
+    traceState,
+  });
 }
 
 /** A received message as docs/wire-contract.md writes one: each line with its `\\r\\n` spelled out. */
@@ -304,13 +315,7 @@ describe('hop context in NATS headers', () => {
     const bus = await fx.bus();
     const subject = uniqueSubject('hop.state');
     const wire = await wireOf(bus, subject);
-    const upstream = trace.setSpanContext(ROOT_CONTEXT, {
-      traceId: '0af7651916cd43dd8448eb211c80319c',
-      spanId: 'b7ad6b7169203331',
-      traceFlags: 1,
-      isRemote: true,
-      traceState: createTraceState('vendor=a1'),
-    });
+    const upstream = upstreamWith(createTraceState('vendor=a1'));
     await context.with(upstream, () => bus.publish(subject, { type: 't' }));
     await waitFor(() => wire.length === 1);
     const h = wire[0]!.headers!;
@@ -324,13 +329,7 @@ describe('hop context in NATS headers', () => {
     const subject = uniqueSubject('hop.state.crlf');
     const wire = await wireOf(bus, subject);
     // TraceState.set does not check its value; a sampler or user code can hand the producer span such a state
-    const upstream = trace.setSpanContext(ROOT_CONTEXT, {
-      traceId: '0af7651916cd43dd8448eb211c80319c',
-      spanId: 'b7ad6b7169203331',
-      traceFlags: 1,
-      isRemote: true,
-      traceState: createTraceState('vendor=a1').set('evil', 'x\r\nInjected: 1'),
-    });
+    const upstream = upstreamWith(createTraceState('vendor=a1').set('evil', 'x\r\nInjected: 1'));
     for (const contentMode of ['structured', 'binary'] as const) {
       await context.with(upstream, () => bus.publish(subject, { type: 't' }, { contentMode }));
     }
@@ -348,13 +347,7 @@ describe('hop context in NATS headers', () => {
     const bus = await fx.bus();
     const subject = uniqueSubject('hop.state.ascii');
     const wire = await wireOf(bus, subject);
-    const upstream = trace.setSpanContext(ROOT_CONTEXT, {
-      traceId: '0af7651916cd43dd8448eb211c80319c',
-      spanId: 'b7ad6b7169203331',
-      traceFlags: 1,
-      isRemote: true,
-      traceState: createTraceState('vendor=a1').set('other', 'é€'),
-    });
+    const upstream = upstreamWith(createTraceState('vendor=a1').set('other', 'é€'));
     await context.with(upstream, () => bus.publish(subject, { type: 't' }));
     await waitFor(() => wire.length === 1);
     const h = wire[0]!.headers!;
