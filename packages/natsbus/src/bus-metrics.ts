@@ -73,13 +73,11 @@ const droppedHandles = new WeakMap<Attributes, BoundCounterHandle>();
 
 /** The attributes of one subscription's drops for one reason; built once, passed to {@link countDropped}. */
 export function droppedAttributes(reason: string, subscription: string): Attributes {
-  const attributes = Object.freeze({
+  return Object.freeze({
     [ATTR_ERROR_TYPE]: reason,
     'messaging.system': 'nats',
     [ATTR_NATSBUS_SUBSCRIPTION]: subscription,
   });
-  droppedHandles.set(attributes, dropped.bind(attributes));
-  return attributes;
 }
 
 /** Counts core messages dropped in the process (core NATS is at most once). */

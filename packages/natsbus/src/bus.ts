@@ -152,7 +152,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
           jetstreamPublish ? event.id : undefined,
         );
         if (span.isRecording()) span.setAttribute('messaging.message.body.size', out.body.length);
-        checkPayloadSize(nc, out.body, out.headers, !jetstreamPublish);
+        checkPayloadSize(nc, out.body, out.headers);
         if (jetstreamPublish) {
           return publishJetStream(
             client(),

@@ -1,16 +1,9 @@
 import type { Msg, MsgHdrs } from '@nats-io/transport-node';
-import type { RawMessage } from './internal-types.ts';
-import { readOwnHopBlock } from './hop-block.ts';
+import type { MsgInternals, RawMessage } from './internal-types.ts';
+import { BLOCK_START, readOwnHopBlock } from './hop-block.ts';
 import { readHeadersOf, type HeaderReader } from './received-headers.ts';
 import { CLOUDEVENTS_JSON } from './semconv.ts';
 
-/** The parts of nats.js's MsgImpl read here; absent (a future nats.js) means "decode as usual". */
-interface MsgInternals {
-  _msg?: { hdr?: number };
-  _rdata?: Uint8Array;
-}
-
-const START = 'NATS/1.0\r\n';
 const NOT_PLAIN_ASCII = /[^\t\n\r\x20-\x7e]/;
 /** Longest header block scanned by hand; longer ones (large tracestate) take nats.js's decode. */
 const MAX_SCANNED = 2048;
@@ -72,12 +65,12 @@ function scanHeaderBlock(msg: MsgInternals): ScannedBlock | undefined {
   const own = readOwnHopBlock(raw, length);
   if (own !== undefined) return { traceparent: own, tracestate: undefined };
   const text = Buffer.from(raw.buffer, raw.byteOffset, length).toString('latin1');
-  if (!text.startsWith(START) || !text.endsWith('\r\n\r\n')) return undefined;
+  if (!text.startsWith(BLOCK_START) || !text.endsWith('\r\n\r\n')) return undefined;
   let contentType = false;
   let traceparent: string | undefined;
   let tracestate: string | undefined;
   const spellings: string[] = []; // of the trace lines read: one repeated in one spelling is left to the decode
-  for (let at = START.length; at < length - 2;) {
+  for (let at = BLOCK_START.length; at < length - 2;) {
     const end = text.indexOf('\r\n', at);
     const colon = text.indexOf(':', at);
     if (colon === -1 || colon > end) return undefined;

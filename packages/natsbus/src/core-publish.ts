@@ -1,29 +1,18 @@
 import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import { PublishError } from './errors.ts';
-import { PrebuiltHeaders } from './prebuilt-headers.ts';
 
 /**
  * The size nats.js checks against the server's `max_payload`: the body plus the encoded header
- * block. Throws PublishError `too_large` when it does not fit, before anything is queued. With
- * `final` (a core publish: nothing changes the headers any more) the block encoded here is the one
- * nats.js sends, so the headers are encoded once, not twice.
+ * block. Throws PublishError `too_large` when it does not fit, before anything is queued. Every
+ * publish path hands over headers that keep their encoding (the shared block, PrebuiltHeaders), so
+ * the block counted here is the one nats.js sends, encoded once.
  */
-export function checkPayloadSize(
-  nc: NatsConnection,
-  body: Uint8Array,
-  headers: MsgHdrs | undefined,
-  final = false,
-): void {
+export function checkPayloadSize(nc: NatsConnection, body: Uint8Array, headers: MsgHdrs | undefined): void {
   const maxPayload = nc.info?.max_payload;
   if (maxPayload === undefined) return;
   let headerBytes = 0;
   if (headers !== undefined) {
-    const encoded = (headers as EncodableHeaders).encode();
-    headerBytes = encoded.length;
-    // PrebuiltHeaders keeps its own encoding; other headers get this one pinned
-    if (final && !(headers instanceof PrebuiltHeaders) && !Object.hasOwn(headers, 'encode')) {
-      Object.defineProperty(headers, 'encode', { value: () => encoded });
-    }
+    headerBytes = (headers as EncodableHeaders).encode().length;
   }
   if (body.length + headerBytes > maxPayload) {
     throw new PublishError(

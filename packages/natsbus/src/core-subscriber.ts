@@ -7,7 +7,7 @@ import { busLogger } from './handler-context.ts';
 import type { RawMessage } from './internal-types.ts';
 import type { MessageProcessor, Outcome } from './message-processor.ts';
 import type { DrainOptions, SubscribeOptions, SubscriptionStatus } from './types.ts';
-import type { TrackedSubscription } from './internal-types.ts';
+import type { MsgInternals, TrackedSubscription } from './internal-types.ts';
 
 /** What a core subscription does after each message (dead letters, replies). */
 export type AfterMessage = (msg: Msg, raw: RawMessage, outcome: Outcome) => void;
@@ -32,11 +32,6 @@ export interface CoreSubscription {
   maxPendingBytes: number;
   /** Default bound of a drain: the handler timeout. */
   timeoutMs: number;
-}
-
-/** The parts of nats.js's MsgImpl read for the size; absent means "body only". */
-interface MsgInternals {
-  _msg?: { hdr?: number };
 }
 
 /**

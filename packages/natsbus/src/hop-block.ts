@@ -14,7 +14,8 @@ import {
  * ({@link BLOCK_START}, {@link hopLines}) also make the blocks of the other publish paths.
  */
 const START = 'NATS/1.0\r\n';
-const HEAD = `${START}${HEADER_CONTENT_TYPE}: ${CLOUDEVENTS_JSON}\r\n${HEADER_TRACEPARENT}: `;
+const CONTENT_TYPE = `${HEADER_CONTENT_TYPE}: ${CLOUDEVENTS_JSON}\r\n`;
+const HEAD = `${START}${CONTENT_TYPE}${HEADER_TRACEPARENT}: `;
 const MID = `\r\n${HEADER_TRACEPARENT_CANONICAL}: `;
 const TRACEPARENT_LENGTH = 55;
 const FIRST_AT = HEAD.length;
@@ -26,7 +27,7 @@ const OWN_LENGTH = END_AT + 4;
 const TEMPLATE = Buffer.from(blockText('0'.repeat(TRACEPARENT_LENGTH), undefined), 'latin1');
 
 function blockText(traceparent: string, tracestate: string | undefined): string {
-  return `${START}${HEADER_CONTENT_TYPE}: ${CLOUDEVENTS_JSON}\r\n${hopLines(traceparent, tracestate)}\r\n`;
+  return `${START}${CONTENT_TYPE}${hopLines(traceparent, tracestate)}\r\n`;
 }
 
 /** The hop context's header lines in both spellings (`name: value\r\n` each), in nats.js's order. */
@@ -40,6 +41,9 @@ export function hopLines(traceparent: string, tracestate: string | undefined): s
 
 /** A header block's first line, as nats.js writes it for headers without a status. */
 export const BLOCK_START = START;
+
+/** The structured-mode content type's header line. */
+export const CONTENT_TYPE_LINE = CONTENT_TYPE;
 
 /** The encoded block for the hop `traceparent` (55 ASCII characters) and `tracestate` (ASCII). */
 export function encodeHopBlock(traceparent: string, tracestate: string | undefined): Uint8Array {

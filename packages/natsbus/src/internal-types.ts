@@ -5,6 +5,12 @@ import type { TraceContextIssue } from './trace-context.ts';
 import type { BusSubscription, CloudEvent, JetStreamDelivery, SubscriptionStatus } from './types.ts';
 
 /** A received message as natsbus sees it, core or JetStream. */
+/** The parts of nats.js's MsgImpl natsbus reads; absent (a future nats.js) means "decode as usual". */
+export interface MsgInternals {
+  _msg?: { hdr?: number };
+  _rdata?: Uint8Array;
+}
+
 export interface RawMessage {
   subject: string;
   headers: MsgHdrs | undefined;

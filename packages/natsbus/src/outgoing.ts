@@ -12,7 +12,7 @@ import {
   HEADER_TRACESTATE,
   HEADER_TRACESTATE_CANONICAL,
 } from './semconv.ts';
-import { BLOCK_START, encodeHopBlock, hopLines } from './hop-block.ts';
+import { BLOCK_START, CONTENT_TYPE_LINE, encodeHopBlock, hopLines } from './hop-block.ts';
 import { PrebuiltHeaders } from './prebuilt-headers.ts';
 import { encodeStructured } from './structured-mode.ts';
 import { formatTraceparent } from './trace-headers.ts';
@@ -66,20 +66,19 @@ export function encodeOutgoing(
     }
   }
   const body = mode === 'structured' ? encodeStructured(event) : binaryBody(event);
-  const build = () => builtHeaders(event, mode, hop, hopState, extra, msgId);
-  if (sharedHeaders === undefined) return { event, headers: build(), body };
+  if (sharedHeaders === undefined)
+    return { event, headers: builtHeaders(event, mode, hop, hopState, extra, msgId), body };
   if (mode === 'structured' && msgId === undefined && extra === undefined) {
     // a core publish: the shared block, or the hop block written from a template
-    const headers = hop === undefined ? sharedHeaders : new PrebuiltHeaders(encodeHopBlock(hop, hopState), build);
-    return { event, headers, body };
+    return { event, headers: structuredModeHeaders(hop, hopState, undefined, sharedHeaders), body };
   }
   // nats.js only encodes these, so the block is written as one string (values as nats.js trims them)
-  const attributes =
-    mode === 'structured' ? `${HEADER_CONTENT_TYPE}: ${CLOUDEVENTS_JSON}\r\n` : binaryHeaderLines(event);
+  const attributes = mode === 'structured' ? CONTENT_TYPE_LINE : binaryHeaderLines(event);
   const hopText = hop === undefined ? '' : hopLines(hop, hopState);
   const own = extra === undefined ? '' : extraLines(extra);
   const id = msgId === undefined ? '' : `${HEADER_NATS_MSG_ID}: ${msgId.trim()}\r\n`;
   const block = Buffer.from(`${BLOCK_START}${attributes}${hopText}${own}${id}\r\n`);
+  const build = () => builtHeaders(event, mode, hop, hopState, extra, msgId);
   return { event, headers: new PrebuiltHeaders(block, build), body };
 }
 

@@ -1,4 +1,5 @@
 import type { Msg, MsgHdrs } from '@nats-io/transport-node';
+import type { MsgInternals } from './internal-types.ts';
 
 /** What natsbus reads from a received message's headers: exact-name lookups, as nats.js answers them. */
 export type HeaderReader = Pick<MsgHdrs, 'get' | 'values' | 'keys'>;
@@ -65,12 +66,6 @@ function isHeaderName(name: string): boolean {
     if (c < 33 || c > 126) return false;
   }
   return true;
-}
-
-/** The parts of nats.js's MsgImpl read here; absent (a future nats.js) means "decode as usual". */
-interface MsgInternals {
-  _msg?: { hdr?: number };
-  _rdata?: Uint8Array;
 }
 
 /** The headers of a received nats.js message for natsbus's own reads: its raw block read once, else nats.js's decode. */

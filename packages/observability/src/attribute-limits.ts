@@ -54,7 +54,7 @@ export function copyValidAttributes(target: Attributes, input: unknown): number 
     if (type === 'string' || type === 'number' || type === 'boolean') {
       target[key] = value as string;
     } else if (isAnyValue(value)) {
-      target[key] = copyAnyValue(value, Infinity) as string;
+      target[key] = copyAnyValue(value) as string;
     } else {
       diag.warn(`Invalid attribute value set for key: ${key}`);
       dropped++;
@@ -93,16 +93,14 @@ export function limitedCopy(
   return { attributes: cleaned.attributes ?? {}, droppedAttributesCount: cleaned.droppedAttributesCount ?? 0 };
 }
 
-/** A deep copy of a valid AnyValue with strings and byte arrays cut to `limit` (core's rule). */
-function copyAnyValue(value: unknown, limit: number): unknown {
-  if (typeof value === 'string') return value.length <= limit ? value : value.substring(0, limit);
-  if (typeof value !== 'object' || value === null) return value;
-  if (value instanceof Uint8Array) return value.length <= limit ? value : value.slice(0, limit);
-  if (Array.isArray(value)) return value.map((item: unknown) => copyAnyValue(item, limit));
+/** A copy of a valid AnyValue: arrays and maps copied all the way down, strings and byte arrays as they are. */
+function copyAnyValue(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || value instanceof Uint8Array) return value;
+  if (Array.isArray(value)) return value.map(copyAnyValue);
   const copy: Record<string, unknown> = {};
   const record = value as Record<string, unknown>;
   for (const key of Object.keys(record)) {
-    if (record[key] !== undefined) copy[key] = copyAnyValue(record[key], limit);
+    if (record[key] !== undefined) copy[key] = copyAnyValue(record[key]);
   }
   return copy;
 }

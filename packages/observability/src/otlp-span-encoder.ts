@@ -40,14 +40,19 @@ export interface EncodedSpan {
 export class EndedSpanEncoder {
   private readonly w = new OtlpWriter();
 
+  constructor() {
+    this.w.newSlab(SLAB_SIZE);
+  }
+
   /** The `Span` message of `span`, for {@link encodeTraceRequest} to put in a request later. */
   encode(span: ReadableSpan): EncodedSpan {
     const w = this.w;
     if (w.buf.length - w.pos < SLAB_ROOM) w.newSlab(SLAB_SIZE);
+    const slab = w.buf;
     const start = w.pos;
     writeSpan(w, span);
     let encoded: Uint8Array;
-    if (w.buf.length > SLAB_SIZE) {
+    if (w.buf !== slab) {
       // The span outgrew the slab: it gets its own bytes, and the grown buffer is not kept.
       encoded = new Uint8Array(w.buf.subarray(start, w.pos));
       w.newSlab(SLAB_SIZE);
@@ -58,11 +63,11 @@ export class EndedSpanEncoder {
   }
 }
 
-const endedSpans = new EndedSpanEncoder();
+let endedSpans: EndedSpanEncoder | undefined;
 
-/** {@link EndedSpanEncoder.encode} on a module-wide encoder, for tests and benchmarks. */
+/** {@link EndedSpanEncoder.encode} on a module-wide encoder (made on first use), for tests and benchmarks. */
 export function encodeSpan(span: ReadableSpan): EncodedSpan {
-  return endedSpans.encode(span);
+  return (endedSpans ??= new EndedSpanEncoder()).encode(span);
 }
 
 /**
